@@ -1,0 +1,320 @@
+/**
+ * All of Herald's I/O for a notification: database reads and writes, template rendering and provider calls.
+ * Built by a factory from its dependencies, so the worker wires real ones and tests pass fakes.
+ */
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import type { PrismaClient } from '../generated/prisma/client';
+import { newDeliveryId } from '../lib/ids';
+import {
+  preferencesSchema,
+  templateInputSchema,
+  TERMINAL_STATUSES,
+  type NotificationStatus,
+  type Preferences,
+} from '../lib/schemas';
+import { NON_RETRYABLE, scrub, toActivityFailure } from './delivery-failure';
+import { resolveChannels, type ChannelName } from './preferences/resolve-channels';
+import type { Channel } from './providers/provider.types';
+import type { ProviderRegistry } from './providers/registry';
+import { pickLocale, renderChannels, TemplateRenderError, type RenderedChannels } from './templates/render';
+
+export interface ActivityDeps {
+  db: PrismaClient;
+  providers: ProviderRegistry;
+  clock?: () => Date;
+}
+
+export interface PlannedDelivery {
+  deliveryId: string;
+  channel: Channel;
+}
+
+export interface PreparedNotification {
+  status: NotificationStatus;
+  deliveries: PlannedDelivery[];
+}
+
+export function createActivities({ db, providers, clock = () => new Date() }: ActivityDeps) {
+  async function setStatus(notificationId: string, status: NotificationStatus, error?: string) {
+    await db.notification.update({
+      where: { id: notificationId },
+      data: {
+        status,
+        ...(error !== undefined ? { error } : {}),
+        ...(TERMINAL_STATUSES.includes(status) ? { completedAt: clock() } : {}),
+      },
+    });
+  }
+
+  async function deliver(channel: Channel, deliveryId: string): Promise<{ providerMessageId?: string }> {
+    const delivery = await db.delivery.findUnique({ where: { id: deliveryId } });
+    if (!delivery) throw ApplicationFailure.nonRetryable(`delivery ${deliveryId} not found`, NON_RETRYABLE.NotFound);
+    // A retry after the provider accepted and the result was recorded must not send again.
+    if (delivery.status === 'sent') return { providerMessageId: delivery.providerMessageId ?? undefined };
+    if (delivery.status !== 'pending') return {};
+
+    // Record the attempt before calling the provider, so an operator sees attempts that died mid-call.
+    await db.delivery.update({ where: { id: deliveryId }, data: { attempts: Context.current().info.attempt } });
+    // The delivery row holds the channel's rendered content (erased with the user's personal data).
+    const content = delivery.content as RenderedChannels[typeof channel];
+    if (!content) throw ApplicationFailure.nonRetryable('delivery content was erased', NON_RETRYABLE.NotFound);
+    try {
+      let result: { providerMessageId?: string };
+      if (channel === 'push') {
+        const device = delivery.deviceId ? await db.device.findUnique({ where: { id: delivery.deviceId } }) : null;
+        if (!device || !device.active) {
+          throw ApplicationFailure.nonRetryable('device is no longer registered', NON_RETRYABLE.InvalidRecipient);
+        }
+        result = await providers.get('push', delivery.provider).send({
+          token: device.token,
+          platform: device.platform as 'ios' | 'android' | 'web',
+          message: content as NonNullable<RenderedChannels['push']>,
+          idempotencyKey: deliveryId,
+        });
+      } else if (channel === 'sms') {
+        result = await providers.get('sms', delivery.provider).send({
+          to: delivery.target,
+          body: (content as NonNullable<RenderedChannels['sms']>).body,
+          idempotencyKey: deliveryId,
+        });
+      } else {
+        result = await providers.get('email', delivery.provider).send({
+          to: delivery.target,
+          ...(content as NonNullable<RenderedChannels['email']>),
+          idempotencyKey: deliveryId,
+        });
+      }
+      await db.delivery.update({
+        where: { id: deliveryId },
+        data: {
+          status: 'sent',
+          providerMessageId: result.providerMessageId ?? null,
+          sentAt: clock(),
+          error: null,
+          errorKind: null,
+        },
+      });
+      return result;
+    } catch (error) {
+      if (error instanceof ApplicationFailure) throw error;
+      const failure = toActivityFailure(error);
+      await db.delivery.update({
+        where: { id: deliveryId },
+        data: { error: failure.message, errorKind: failure.type ?? null },
+      });
+      if (failure.type === NON_RETRYABLE.InvalidRecipient && delivery.deviceId) {
+        // A dead token is never used again; the user's other devices are unaffected.
+        await db.device.update({
+          where: { id: delivery.deviceId },
+          data: { active: false, deactivatedAt: clock(), deactivationReason: failure.message },
+        });
+      }
+      throw failure;
+    }
+  }
+
+  return {
+    /** Marks a notification as waiting for its send time, or canceled before it was sent. */
+    async setNotificationStatus(notificationId: string, status: 'scheduled' | 'canceled'): Promise<void> {
+      await setStatus(notificationId, status);
+      if (status === 'canceled') {
+        await db.delivery.updateMany({
+          where: { notificationId, status: 'pending' },
+          data: { status: 'skipped', error: 'canceled' },
+        });
+      }
+    },
+
+    /**
+     * Loads the user, devices, preferences and the template version, renders every channel that will be sent, and
+     * records one delivery per target. Idempotent: a retry returns the deliveries already recorded.
+     */
+    async prepareNotification(notificationId: string): Promise<PreparedNotification> {
+      const notification = await db.notification.findUnique({
+        where: { id: notificationId },
+        include: { deliveries: true },
+      });
+      if (!notification)
+        throw ApplicationFailure.nonRetryable(`notification ${notificationId} not found`, NON_RETRYABLE.NotFound);
+      if (notification.deliveries.length > 0 || TERMINAL_STATUSES.includes(notification.status as NotificationStatus)) {
+        return {
+          status: notification.status as NotificationStatus,
+          deliveries: notification.deliveries
+            .filter((d) => d.status === 'pending')
+            .map((d) => ({ deliveryId: d.id, channel: d.channel as Channel })),
+        };
+      }
+
+      const fail = async (message: string, type: string) => {
+        await setStatus(notificationId, 'failed', message);
+        return ApplicationFailure.nonRetryable(message, type);
+      };
+      const user = await db.user.findUnique({
+        where: { id: notification.userId },
+        include: { devices: { where: { active: true }, orderBy: { createdAt: 'asc' } }, preferences: true },
+      });
+      if (!user) throw await fail('user not found', NON_RETRYABLE.NotFound);
+      const version = notification.templateVersion
+        ? await db.templateVersion.findUnique({
+            where: {
+              templateId_version: { templateId: notification.templateId, version: notification.templateVersion },
+            },
+          })
+        : null;
+      if (!version) throw await fail(`template ${notification.templateId} not found`, NON_RETRYABLE.TemplateError);
+      const template = templateInputSchema.parse(version.content);
+      const channels = pickLocale(template, user.locale);
+      const preferences: Preferences | null = user.preferences
+        ? preferencesSchema.parse({
+            channels: user.preferences.channels,
+            categories: user.preferences.categories,
+            quietHours: user.preferences.quietHours,
+          })
+        : null;
+
+      const decisions = resolveChannels({
+        templateChannels: (Object.keys(channels) as ChannelName[]).filter((c) => channels[c] !== undefined),
+        requested: notification.channels.length > 0 ? (notification.channels as ChannelName[]) : undefined,
+        category: notification.category,
+        preferences,
+      });
+      const sending = decisions.filter((d) => d.send).map((d) => d.channel);
+      let rendered: RenderedChannels;
+      try {
+        rendered = await renderChannels(channels, sending, {
+          ...((notification.data ?? {}) as Record<string, unknown>),
+          user: { id: user.id, name: user.name, locale: user.locale, data: user.data },
+        });
+      } catch (error) {
+        if (error instanceof TemplateRenderError) throw await fail(scrub(error.message), NON_RETRYABLE.TemplateError);
+        throw error;
+      }
+
+      type Row = {
+        channel: Channel;
+        provider: string;
+        target: string;
+        deviceId?: string;
+        status: 'pending' | 'skipped';
+        error?: string;
+        content?: object;
+      };
+      const rows: Row[] = [];
+      for (const decision of decisions) {
+        const channel = decision.channel;
+        if (!decision.send) {
+          rows.push({ channel, provider: '-', target: '-', status: 'skipped', error: decision.reason });
+          continue;
+        }
+        if (channel === 'push') {
+          if (user.devices.length === 0)
+            rows.push({ channel, provider: '-', target: '-', status: 'skipped', error: 'no_active_device' });
+          for (const device of user.devices) {
+            rows.push({
+              channel,
+              provider: providers.providerIdFor('push', device.provider as 'apns' | 'fcm'),
+              target: device.id,
+              deviceId: device.id,
+              status: 'pending',
+              content: rendered.push,
+            });
+          }
+        } else {
+          const target = channel === 'sms' ? user.phone : user.email;
+          if (!target) {
+            rows.push({
+              channel,
+              provider: '-',
+              target: '-',
+              status: 'skipped',
+              error: channel === 'sms' ? 'no_phone' : 'no_email',
+            });
+          } else {
+            rows.push({
+              channel,
+              provider: providers.providerIdFor(channel),
+              target,
+              status: 'pending',
+              content: rendered[channel],
+            });
+          }
+        }
+      }
+
+      const pending = rows.filter((r) => r.status === 'pending');
+      const status: NotificationStatus = pending.length > 0 ? 'sending' : 'suppressed';
+      const created = await db.$transaction(async (tx) => {
+        const records = [];
+        for (const row of rows) {
+          records.push(
+            await tx.delivery.create({
+              data: {
+                id: newDeliveryId(),
+                notificationId,
+                channel: row.channel,
+                provider: row.provider,
+                target: row.target,
+                deviceId: row.deviceId ?? null,
+                status: row.status,
+                error: row.error ?? null,
+                content: (row.content ?? undefined) as never,
+              },
+            }),
+          );
+        }
+        await tx.notification.update({
+          where: { id: notificationId },
+          data: {
+            status,
+            ...(status === 'suppressed' ? { completedAt: clock(), error: 'nothing to send after preferences' } : {}),
+          },
+        });
+        return records;
+      });
+      return {
+        status,
+        deliveries: created
+          .filter((d) => d.status === 'pending')
+          .map((d) => ({ deliveryId: d.id, channel: d.channel as Channel })),
+      };
+    },
+
+    async deliverPush(deliveryId: string) {
+      return deliver('push', deliveryId);
+    },
+    async deliverSms(deliveryId: string) {
+      return deliver('sms', deliveryId);
+    },
+    async deliverEmail(deliveryId: string) {
+      return deliver('email', deliveryId);
+    },
+
+    /** Called by the workflow once a delivery's retry policy has given up (or it failed permanently). */
+    async markDeliveryFailed(deliveryId: string, reason: string): Promise<void> {
+      await db.delivery.updateMany({
+        where: { id: deliveryId, status: 'pending' },
+        data: { status: 'failed', error: scrub(reason) },
+      });
+    },
+
+    /** The final status, from the deliveries' outcomes. */
+    async finalizeNotification(notificationId: string): Promise<NotificationStatus> {
+      const deliveries = await db.delivery.findMany({ where: { notificationId }, select: { status: true } });
+      const sent = deliveries.filter((d) => d.status === 'sent').length;
+      const failed = deliveries.filter((d) => d.status === 'failed' || d.status === 'pending').length;
+      const status: NotificationStatus =
+        sent === 0 && failed === 0
+          ? 'suppressed'
+          : failed === 0
+            ? 'delivered'
+            : sent === 0
+              ? 'failed'
+              : 'partially_delivered';
+      await setStatus(notificationId, status);
+      return status;
+    },
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

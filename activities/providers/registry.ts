@@ -1,0 +1,77 @@
+import type { PrismaClient } from '../../generated/prisma/client';
+import type { HeraldConfig, ProvidersConfig } from '../../lib/config';
+import { SendgridEmailProvider } from './email/sendgrid/sendgrid.provider';
+import { SmtpEmailProvider } from './email/smtp/smtp.provider';
+import { OutboxProvider } from './outbox/outbox.provider';
+import type { Channel, EmailProvider, ProviderId, PushProvider, SmsProvider } from './provider.types';
+import { ApnsPushProvider } from './push/apns/apns.provider';
+import { FcmPushProvider } from './push/fcm/fcm.provider';
+import { TwilioSmsProvider } from './sms/twilio/twilio.provider';
+
+type ProviderFor = { push: PushProvider; sms: SmsProvider; email: EmailProvider };
+
+/** Provider id → how to build it from configuration (undefined when its credentials are absent). */
+const factories: {
+  [K in Exclude<ProviderId, 'outbox'>]: {
+    channel: Channel;
+    build(config: ProvidersConfig, publicUrl: string): ProviderFor[Channel] | undefined;
+  };
+} = {
+  apns: { channel: 'push', build: (c) => c.apns && new ApnsPushProvider(c.apns) },
+  fcm: { channel: 'push', build: (c) => c.fcm && new FcmPushProvider(c.fcm) },
+  twilio: { channel: 'sms', build: (c) => c.twilio && new TwilioSmsProvider(c.twilio) },
+  sendgrid: { channel: 'email', build: (c) => c.sendgrid && new SendgridEmailProvider(c.sendgrid) },
+  smtp: { channel: 'email', build: (c) => c.smtp && new SmtpEmailProvider(c.smtp) },
+};
+
+/**
+ * The providers of one worker, each built once with its long-lived SDK client. A channel (or push provider) with
+ * no credentials resolves to the outbox.
+ */
+export class ProviderRegistry {
+  private readonly built = new Map<ProviderId, ProviderFor[Channel]>();
+  readonly outbox: OutboxProvider;
+
+  constructor(
+    private readonly config: ProvidersConfig,
+    db: PrismaClient,
+    publicUrl = 'http://localhost:3000',
+  ) {
+    this.outbox = new OutboxProvider(db);
+    for (const [id, factory] of Object.entries(factories) as [
+      Exclude<ProviderId, 'outbox'>,
+      (typeof factories)['apns'],
+    ][]) {
+      const provider = factory.build(config, publicUrl);
+      if (provider) this.built.set(id, provider);
+    }
+  }
+
+  static fromConfig(config: HeraldConfig, db: PrismaClient): ProviderRegistry {
+    return new ProviderRegistry(config.providers, db, config.publicUrl);
+  }
+
+  /** The provider id that a new delivery on this channel will use. */
+  providerIdFor(channel: Channel, pushProvider?: 'apns' | 'fcm'): ProviderId {
+    const wanted: ProviderId =
+      channel === 'push' ? (pushProvider ?? 'fcm') : channel === 'sms' ? 'twilio' : this.config.email;
+    return this.built.has(wanted) ? wanted : 'outbox';
+  }
+
+  get<C extends Channel>(channel: C, id: string): ProviderFor[C] {
+    if (id === 'outbox') return this.outbox;
+    const provider = this.built.get(id as ProviderId);
+    if (!provider || factories[id as Exclude<ProviderId, 'outbox'>]?.channel !== channel) {
+      throw new Error(`provider ${id} is not configured for ${channel} on this worker`);
+    }
+    return provider as ProviderFor[C];
+  }
+
+  configured(): ProviderId[] {
+    return [...this.built.keys()];
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.built.values()].map((provider) => provider.close?.()));
+  }
+}

@@ -1,0 +1,154 @@
+import { OpenApiGeneratorV31, OpenAPIRegistry, type RouteConfig } from '@asteasolutions/zod-to-openapi';
+import { z } from 'zod';
+import {
+  acceptedSchema,
+  deviceInputSchema,
+  deviceSchema,
+  errorSchema,
+  notificationSchema,
+  preferencesSchema,
+  sendNotificationSchema,
+  templateInputSchema,
+  templateSchema,
+  userInputSchema,
+  userSchema,
+} from '../lib/schemas';
+
+/** Generated from the same zod schemas that validate requests, so the document cannot drift from the code. */
+export function buildOpenApiDocument(publicUrl: string) {
+  const registry = new OpenAPIRegistry();
+  const bearer = registry.registerComponent('securitySchemes', 'apiKey', { type: 'http', scheme: 'bearer' });
+  const json = (schema: z.ZodType, description: string) => ({
+    description,
+    content: { 'application/json': { schema } },
+  });
+  const errors = {
+    400: json(errorSchema, 'Invalid input'),
+    401: json(errorSchema, 'Missing or invalid API key'),
+    404: json(errorSchema, 'Not found'),
+  };
+  const path = (name: string) => z.object({ [name]: z.string() });
+  const route = (config: Omit<RouteConfig, 'security'>) =>
+    registry.registerPath({ security: [{ [bearer.name]: [] }], ...config } as RouteConfig);
+
+  route({
+    method: 'put',
+    path: '/v1/users/{userId}',
+    summary: 'Create or update a user',
+    request: { params: path('userId'), body: { content: { 'application/json': { schema: userInputSchema } } } },
+    responses: { 200: json(userSchema, 'Updated'), 201: json(userSchema, 'Created'), ...errors },
+  });
+  route({
+    method: 'get',
+    path: '/v1/users/{userId}',
+    request: { params: path('userId') },
+    responses: { 200: json(userSchema, 'The user'), ...errors },
+  });
+  route({
+    method: 'delete',
+    path: '/v1/users/{userId}',
+    summary: 'Erase the user, their devices, preferences and personal data in the log',
+    request: { params: path('userId') },
+    responses: { 200: json(z.object({ erased: z.record(z.string(), z.number()) }), 'What was erased'), ...errors },
+  });
+  route({
+    method: 'post',
+    path: '/v1/users/{userId}/devices',
+    summary: 'Register a device (the same token again updates it)',
+    request: { params: path('userId'), body: { content: { 'application/json': { schema: deviceInputSchema } } } },
+    responses: { 201: json(deviceSchema, 'Registered'), 200: json(deviceSchema, 'Already registered'), ...errors },
+  });
+  route({
+    method: 'get',
+    path: '/v1/users/{userId}/devices',
+    request: { params: path('userId') },
+    responses: { 200: json(z.object({ devices: z.array(deviceSchema) }), 'Devices with their state'), ...errors },
+  });
+  route({
+    method: 'delete',
+    path: '/v1/users/{userId}/devices/{deviceId}',
+    request: { params: z.object({ userId: z.string(), deviceId: z.string() }) },
+    responses: { 204: { description: 'Unregistered' }, ...errors },
+  });
+  for (const method of ['get', 'put'] as const) {
+    route({
+      method,
+      path: '/v1/users/{userId}/preferences',
+      request: {
+        params: path('userId'),
+        ...(method === 'put' ? { body: { content: { 'application/json': { schema: preferencesSchema } } } } : {}),
+      },
+      responses: { 200: json(preferencesSchema, 'Preferences'), ...errors },
+    });
+  }
+  route({
+    method: 'put',
+    path: '/v1/templates/{templateId}',
+    summary: 'Save a template (a new version)',
+    request: { params: path('templateId'), body: { content: { 'application/json': { schema: templateInputSchema } } } },
+    responses: {
+      200: json(templateSchema, 'New version'),
+      201: json(templateSchema, 'Created'),
+      422: json(errorSchema, 'Template does not parse'),
+      ...errors,
+    },
+  });
+  route({
+    method: 'get',
+    path: '/v1/templates/{templateId}',
+    request: { params: path('templateId') },
+    responses: { 200: json(templateSchema, 'Current version'), ...errors },
+  });
+  route({
+    method: 'post',
+    path: '/v1/notifications',
+    summary: 'Send a notification (202 once its workflow has durably started)',
+    request: {
+      headers: z.object({ 'Idempotency-Key': z.string().optional() }),
+      body: { content: { 'application/json': { schema: sendNotificationSchema } } },
+    },
+    responses: {
+      202: json(acceptedSchema, 'Accepted'),
+      503: json(errorSchema, 'Temporal unavailable; retry with the same key'),
+      ...errors,
+    },
+  });
+  route({
+    method: 'get',
+    path: '/v1/notifications/{id}',
+    request: { params: path('id') },
+    responses: { 200: json(notificationSchema, 'The notification and its deliveries'), ...errors },
+  });
+  route({
+    method: 'delete',
+    path: '/v1/notifications/{id}',
+    summary: 'Cancel a notification that has not started sending',
+    request: { params: path('id') },
+    responses: {
+      200: json(notificationSchema, 'Canceled'),
+      409: json(errorSchema, 'Already sending or finished'),
+      ...errors,
+    },
+  });
+  route({
+    method: 'get',
+    path: '/v1/outbox',
+    summary: 'Messages delivered to the local outbox (channels without provider credentials)',
+    request: {
+      query: z.object({ limit: z.number().int().optional(), channel: z.enum(['push', 'sms', 'email']).optional() }),
+    },
+    responses: { 200: { description: 'Newest first' }, ...errors },
+  });
+  registry.registerPath({ method: 'get', path: '/healthz', responses: { 200: { description: 'Alive' } } });
+  registry.registerPath({
+    method: 'get',
+    path: '/readyz',
+    responses: { 200: { description: 'Database and Temporal reachable' }, 503: { description: 'Not ready' } },
+  });
+
+  return new OpenApiGeneratorV31(registry.definitions).generateDocument({
+    openapi: '3.1.0',
+    info: { title: 'Herald', version: '1.0.0', description: 'Notifications by push, SMS and email, on Temporal.' },
+    servers: [{ url: publicUrl }],
+  });
+}

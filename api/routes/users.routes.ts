@@ -1,0 +1,45 @@
+import { Router } from 'express';
+import { deviceInputSchema, preferencesSchema, userInputSchema } from '../../lib/schemas';
+import { toUserView, type UserService } from '../services/users.service';
+import { parseBody, parseId } from '../validate';
+
+export function usersRoutes(users: UserService): Router {
+  const router = Router();
+
+  router.put('/users/:userId', async (req, res) => {
+    const { user, created } = await users.upsert(
+      parseId(req.params.userId, 'userId'),
+      parseBody(userInputSchema, req.body),
+    );
+    res.status(created ? 201 : 200).json(user);
+  });
+  router.get('/users/:userId', async (req, res) => {
+    res.json(toUserView(await users.requireUser(parseId(req.params.userId, 'userId'))));
+  });
+  router.delete('/users/:userId', async (req, res) => {
+    res.json(await users.erase(parseId(req.params.userId, 'userId')));
+  });
+
+  router.post('/users/:userId/devices', async (req, res) => {
+    const { device, created } = await users.registerDevice(
+      parseId(req.params.userId, 'userId'),
+      parseBody(deviceInputSchema, req.body),
+    );
+    res.status(created ? 201 : 200).json(device);
+  });
+  router.get('/users/:userId/devices', async (req, res) => {
+    res.json({ devices: await users.listDevices(parseId(req.params.userId, 'userId')) });
+  });
+  router.delete('/users/:userId/devices/:deviceId', async (req, res) => {
+    await users.removeDevice(parseId(req.params.userId, 'userId'), parseId(req.params.deviceId, 'deviceId'));
+    res.status(204).end();
+  });
+
+  router.get('/users/:userId/preferences', async (req, res) => {
+    res.json(await users.getPreferences(parseId(req.params.userId, 'userId')));
+  });
+  router.put('/users/:userId/preferences', async (req, res) => {
+    res.json(await users.putPreferences(parseId(req.params.userId, 'userId'), parseBody(preferencesSchema, req.body)));
+  });
+  return router;
+}

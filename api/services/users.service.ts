@@ -1,0 +1,137 @@
+import type { Db } from '../../lib/db';
+import { Prisma } from '../../lib/db';
+import { newDeviceId } from '../../lib/ids';
+import { preferencesSchema, type Preferences, type UserInput } from '../../lib/schemas';
+import { notFound } from '../errors';
+
+type UserRow = Prisma.UserGetPayload<object>;
+type DeviceRow = Prisma.DeviceGetPayload<object>;
+
+export const toUserView = (u: UserRow) => ({
+  id: u.id,
+  email: u.email,
+  phone: u.phone,
+  locale: u.locale,
+  timezone: u.timezone,
+  name: u.name,
+  data: (u.data ?? null) as Record<string, unknown> | null,
+  createdAt: u.createdAt.toISOString(),
+  updatedAt: u.updatedAt.toISOString(),
+});
+
+export const toDeviceView = (d: DeviceRow) => ({
+  id: d.id,
+  userId: d.userId,
+  platform: d.platform as 'ios' | 'android' | 'web',
+  provider: d.provider as 'apns' | 'fcm',
+  active: d.active,
+  deactivatedAt: d.deactivatedAt?.toISOString() ?? null,
+  deactivationReason: d.deactivationReason,
+  createdAt: d.createdAt.toISOString(),
+});
+
+const json = (value: unknown) => (value === null ? Prisma.JsonNull : (value as Prisma.InputJsonValue));
+
+export function createUserService(db: Db) {
+  async function requireUser(userId: string) {
+    const user = await db.user.findUnique({ where: { id: userId } });
+    if (!user) throw notFound('user', userId);
+    return user;
+  }
+
+  return {
+    requireUser,
+
+    /** Upsert: fields present in the body are set (null clears them), absent ones are left as they are. */
+    async upsert(userId: string, input: UserInput) {
+      const fields = Object.fromEntries(
+        Object.entries(input)
+          .filter(([, v]) => v !== undefined)
+          .map(([k, v]) => [k, k === 'data' ? json(v) : v]),
+      );
+      const existed = await db.user.findUnique({ where: { id: userId }, select: { id: true } });
+      const user = await db.user.upsert({ where: { id: userId }, create: { id: userId, ...fields }, update: fields });
+      return { user: toUserView(user), created: !existed };
+    },
+
+    /** Erases the user and their personal data: contacts, devices, preferences, rendered content in the log. */
+    async erase(userId: string) {
+      await requireUser(userId);
+      return db.$transaction(async (tx) => {
+        const devices = await tx.device.deleteMany({ where: { userId } });
+        const preferences = await tx.preference.deleteMany({ where: { userId } });
+        const deliveries = await tx.delivery.findMany({ where: { notification: { userId } }, select: { id: true } });
+        const outbox = await tx.outboxMessage.deleteMany({
+          where: { deliveryId: { in: deliveries.map((d) => d.id) } },
+        });
+        const erasedDeliveries = await tx.delivery.updateMany({
+          where: { notification: { userId } },
+          data: { target: '[erased]', content: Prisma.DbNull, error: null },
+        });
+        const notifications = await tx.notification.updateMany({ where: { userId }, data: { data: {} } });
+        await tx.user.delete({ where: { id: userId } });
+        return {
+          erased: {
+            user: 1,
+            devices: devices.count,
+            preferences: preferences.count,
+            deliveries: erasedDeliveries.count,
+            notifications: notifications.count,
+            outboxMessages: outbox.count,
+          },
+        };
+      });
+    },
+
+    /** The same token again updates its device (and moves it to this user) instead of adding a second one. */
+    async registerDevice(
+      userId: string,
+      input: { platform: 'ios' | 'android' | 'web'; token: string; provider?: 'apns' | 'fcm' },
+    ) {
+      await requireUser(userId);
+      const provider = input.provider ?? (input.platform === 'ios' ? 'apns' : 'fcm');
+      const existing = await db.device.findUnique({ where: { provider_token: { provider, token: input.token } } });
+      const reactivate = { active: true, deactivatedAt: null, deactivationReason: null };
+      const device = existing
+        ? await db.device.update({
+            where: { id: existing.id },
+            data: { userId, platform: input.platform, ...reactivate },
+          })
+        : await db.device.create({
+            data: { id: newDeviceId(), userId, platform: input.platform, provider, token: input.token },
+          });
+      return { device: toDeviceView(device), created: !existing };
+    },
+
+    async listDevices(userId: string) {
+      await requireUser(userId);
+      const devices = await db.device.findMany({ where: { userId }, orderBy: { createdAt: 'asc' } });
+      return devices.map(toDeviceView);
+    },
+
+    async removeDevice(userId: string, deviceId: string) {
+      const { count } = await db.device.deleteMany({ where: { id: deviceId, userId } });
+      if (count === 0) throw notFound('device', deviceId);
+    },
+
+    async getPreferences(userId: string): Promise<Preferences> {
+      await requireUser(userId);
+      const row = await db.preference.findUnique({ where: { userId } });
+      return preferencesSchema.parse(
+        row ? { channels: row.channels, categories: row.categories, quietHours: row.quietHours } : {},
+      );
+    },
+
+    async putPreferences(userId: string, preferences: Preferences): Promise<Preferences> {
+      await requireUser(userId);
+      const data = {
+        channels: preferences.channels as Prisma.InputJsonValue,
+        categories: preferences.categories as Prisma.InputJsonValue,
+        quietHours: json(preferences.quietHours ?? null),
+      };
+      await db.preference.upsert({ where: { userId }, create: { userId, ...data }, update: data });
+      return preferences;
+    },
+  };
+}
+export type UserService = ReturnType<typeof createUserService>;

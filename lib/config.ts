@@ -1,0 +1,236 @@
+/**
+ * The one validated configuration object, built at start-up from the environment. A bad value stops the process
+ * with a message naming the variable. Every secret may also come from a file (`<NAME>_FILE`, for Docker/Kubernetes
+ * secrets); an empty variable means "not set".
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+type Env = Record<string, string | undefined>;
+
+const SECRET_VARIABLES = ['HERALD_API_KEY', 'TWILIO_AUTH_TOKEN', 'SENDGRID_API_KEY', 'SMTP_URL', 'DATABASE_URL'];
+
+/** Reads NAME, or the file named by NAME_FILE; empty means unset. */
+function read(env: Env, name: string): string | undefined {
+  const direct = env[name]?.trim();
+  if (direct) return direct;
+  const file = SECRET_VARIABLES.includes(name) ? env[`${name}_FILE`]?.trim() : undefined;
+  if (!file) return undefined;
+  try {
+    return fs.readFileSync(file, 'utf8').trim() || undefined;
+  } catch (error) {
+    throw new ConfigError(`${name}_FILE: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+}
+
+function readFile(name: string, file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`${name}: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+}
+
+function parse<T>(name: string, schema: z.ZodType<T>, value: unknown): T {
+  const result = schema.safeParse(value);
+  if (!result.success) throw new ConfigError(`${name}: ${result.error.issues[0]?.message ?? 'invalid value'}`);
+  return result.data;
+}
+
+const url = (protocols: string[]) =>
+  z.string().refine(
+    (value) => {
+      try {
+        return protocols.includes(new URL(value).protocol);
+      } catch {
+        return false;
+      }
+    },
+    `must be a ${protocols.map((p) => p.replace(':', '')).join(' or ')} URL`,
+  );
+
+/** All of a group's variables, or none of them: a half-configured provider is a mistake worth stopping for. */
+function group<K extends string>(env: Env, names: readonly K[], optional: readonly string[] = []) {
+  const values = Object.fromEntries(names.map((n) => [n, read(env, n)])) as Record<K, string | undefined>;
+  const present = names.filter((n) => values[n] !== undefined);
+  if (present.length === 0) return undefined;
+  const missing = names.filter((n) => values[n] === undefined && !optional.includes(n));
+  if (missing.length > 0) {
+    throw new ConfigError(
+      `${missing.join(', ')}: required because ${present.join(', ')} ${present.length > 1 ? 'are' : 'is'} set`,
+    );
+  }
+  return values;
+}
+
+export interface ApnsConfig {
+  keyPem: string;
+  keyId: string;
+  teamId: string;
+  topic: string;
+  endpoint?: string;
+  caPem?: string;
+}
+export interface FcmConfig {
+  projectId: string;
+  credentials: Record<string, string>;
+  endpoint?: string;
+}
+export interface TwilioConfig {
+  accountSid: string;
+  authToken: string;
+  from: string;
+  endpoint?: string;
+}
+export interface SendgridConfig {
+  apiKey: string;
+  from: string;
+  endpoint?: string;
+}
+export interface SmtpConfig {
+  url: string;
+  from: string;
+}
+
+export interface ProvidersConfig {
+  apns?: ApnsConfig;
+  fcm?: FcmConfig;
+  twilio?: TwilioConfig;
+  sendgrid?: SendgridConfig;
+  smtp?: SmtpConfig;
+  /** Which configured email provider is primary (EMAIL_PROVIDER; default SendGrid when both are set). */
+  email: 'sendgrid' | 'smtp' | 'outbox';
+}
+
+export interface HeraldConfig {
+  port: number;
+  publicUrl: string;
+  databaseUrl?: string;
+  dataDir: string;
+  temporal: { address?: string; namespace: string; taskQueue: string };
+  apiKey?: string;
+  logLevel: string;
+  providers: ProvidersConfig;
+}
+
+export function loadConfig(env: Env = process.env): HeraldConfig {
+  const port = parse('PORT', z.coerce.number().int().min(0).max(65535), read(env, 'PORT') ?? '3000');
+  const publicUrl = parse(
+    'HERALD_PUBLIC_URL',
+    url(['http:', 'https:']),
+    read(env, 'HERALD_PUBLIC_URL') ?? `http://localhost:${port}`,
+  ).replace(/\/+$/, '');
+  const databaseUrl = read(env, 'DATABASE_URL');
+  if (databaseUrl) parse('DATABASE_URL', url(['postgres:', 'postgresql:']), databaseUrl);
+  const temporalAddress = read(env, 'TEMPORAL_ADDRESS');
+  if (temporalAddress) {
+    parse('TEMPORAL_ADDRESS', z.string().regex(/^[^\s/:]+:\d{1,5}$/, 'must be host:port'), temporalAddress);
+  }
+  const apiKey = read(env, 'HERALD_API_KEY');
+  if (apiKey) parse('HERALD_API_KEY', z.string().min(16, 'must be at least 16 characters'), apiKey);
+
+  const providers = loadProviders(env);
+  return {
+    port,
+    publicUrl,
+    databaseUrl,
+    dataDir: path.resolve(read(env, 'HERALD_DATA_DIR') ?? '.data'),
+    temporal: {
+      address: temporalAddress,
+      namespace: read(env, 'TEMPORAL_NAMESPACE') ?? 'default',
+      taskQueue: read(env, 'HERALD_TASK_QUEUE') ?? 'herald',
+    },
+    apiKey,
+    logLevel: parse(
+      'LOG_LEVEL',
+      z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+      read(env, 'LOG_LEVEL') ?? 'info',
+    ),
+    providers,
+  };
+}
+
+function loadProviders(env: Env): ProvidersConfig {
+  const endpoint = (name: string) => {
+    const value = read(env, name);
+    return value === undefined ? undefined : parse(name, url(['http:', 'https:']), value).replace(/\/+$/, '');
+  };
+
+  const apnsVars = group(env, ['APNS_KEY_FILE', 'APNS_KEY_ID', 'APNS_TEAM_ID', 'APNS_TOPIC'] as const);
+  const apns: ApnsConfig | undefined = apnsVars && {
+    keyPem: readFile('APNS_KEY_FILE', apnsVars.APNS_KEY_FILE!),
+    keyId: apnsVars.APNS_KEY_ID!,
+    teamId: apnsVars.APNS_TEAM_ID!,
+    topic: apnsVars.APNS_TOPIC!,
+    endpoint: endpoint('APNS_ENDPOINT'),
+    caPem: read(env, 'APNS_CA_FILE') ? readFile('APNS_CA_FILE', read(env, 'APNS_CA_FILE')!) : undefined,
+  };
+  if (apns && !apns.keyPem.includes('PRIVATE KEY')) throw new ConfigError('APNS_KEY_FILE: not a .p8 private key');
+
+  const fcmVars = group(env, ['FCM_CREDENTIALS_FILE', 'FCM_PROJECT_ID'] as const, ['FCM_PROJECT_ID']);
+  let fcm: FcmConfig | undefined;
+  if (fcmVars) {
+    let credentials: Record<string, string>;
+    try {
+      credentials = JSON.parse(readFile('FCM_CREDENTIALS_FILE', fcmVars.FCM_CREDENTIALS_FILE!));
+    } catch (error) {
+      if (error instanceof ConfigError) throw error;
+      throw new ConfigError('FCM_CREDENTIALS_FILE: not valid JSON');
+    }
+    if (!credentials.private_key || !credentials.client_email) {
+      throw new ConfigError('FCM_CREDENTIALS_FILE: not a service account (private_key and client_email are required)');
+    }
+    const projectId = fcmVars.FCM_PROJECT_ID ?? credentials.project_id;
+    if (!projectId) throw new ConfigError('FCM_PROJECT_ID: required (the credentials file has no project_id)');
+    fcm = { projectId, credentials, endpoint: endpoint('FCM_ENDPOINT') };
+  }
+
+  const twilioVars = group(env, ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_FROM'] as const);
+  const twilio: TwilioConfig | undefined = twilioVars && {
+    accountSid: parse(
+      'TWILIO_ACCOUNT_SID',
+      z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'must be AC + 32 hex digits'),
+      twilioVars.TWILIO_ACCOUNT_SID,
+    ),
+    authToken: twilioVars.TWILIO_AUTH_TOKEN!,
+    from: parse(
+      'TWILIO_FROM',
+      z
+        .string()
+        .regex(
+          /^(\+[1-9]\d{6,14}|MG[0-9a-fA-F]{32}|[A-Za-z0-9 ]{1,11})$/,
+          'must be an E.164 number, a messaging service SID or an alphanumeric sender',
+        ),
+      twilioVars.TWILIO_FROM,
+    ),
+    endpoint: endpoint('TWILIO_ENDPOINT'),
+  };
+
+  const sendgridVars = group(env, ['SENDGRID_API_KEY', 'SENDGRID_FROM'] as const);
+  const sendgrid: SendgridConfig | undefined = sendgridVars && {
+    apiKey: sendgridVars.SENDGRID_API_KEY!,
+    from: sendgridVars.SENDGRID_FROM!,
+    endpoint: endpoint('SENDGRID_ENDPOINT'),
+  };
+
+  const smtpVars = group(env, ['SMTP_URL', 'SMTP_FROM'] as const);
+  const smtp: SmtpConfig | undefined = smtpVars && {
+    url: parse('SMTP_URL', url(['smtp:', 'smtps:']), smtpVars.SMTP_URL),
+    from: smtpVars.SMTP_FROM!,
+  };
+
+  const choice = read(env, 'EMAIL_PROVIDER');
+  let email: ProvidersConfig['email'] = sendgrid ? 'sendgrid' : smtp ? 'smtp' : 'outbox';
+  if (choice) {
+    email = parse('EMAIL_PROVIDER', z.enum(['sendgrid', 'smtp', 'outbox']), choice);
+    if (email === 'sendgrid' && !sendgrid)
+      throw new ConfigError('EMAIL_PROVIDER: sendgrid is chosen but SENDGRID_API_KEY is not set');
+    if (email === 'smtp' && !smtp) throw new ConfigError('EMAIL_PROVIDER: smtp is chosen but SMTP_URL is not set');
+  }
+  return { apns, fcm, twilio, sendgrid, smtp, email };
+}

@@ -1,0 +1,143 @@
+/**
+ * Composes a running Herald from its configuration: database, Temporal (external or embedded), API and/or worker.
+ * `npm start` runs every role in one process; `npm run api` and `npm run worker` run one each.
+ */
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import type { Server } from 'node:http';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import { ProviderRegistry } from '../activities/providers/registry';
+import { createApp } from '../api/app';
+import type { HeraldConfig } from './config';
+import { openDatabase, type Database } from './db';
+import type { Logger } from './logger';
+import { startDevServer, type DevServer } from './temporal-dev-server';
+import { createHeraldWorker } from './worker';
+
+export interface HeraldRoles {
+  api: boolean;
+  worker: boolean;
+  /** Allow the embedded database and Temporal dev server when their variables are unset (npm start only). */
+  embedded: boolean;
+}
+
+export interface RunningHerald {
+  apiUrl?: string;
+  apiKey?: string;
+  temporalAddress: string;
+  stop(): Promise<void>;
+}
+
+/** The embedded default's API key: generated once and kept under .data/ so it survives restarts. */
+function embeddedApiKey(dataDir: string): { key: string; generated: boolean } {
+  const file = path.join(dataDir, 'api-key');
+  if (fs.existsSync(file)) return { key: fs.readFileSync(file, 'utf8').trim(), generated: false };
+  const key = `hk_${randomBytes(24).toString('base64url')}`;
+  fs.mkdirSync(dataDir, { recursive: true });
+  fs.writeFileSync(file, key, { mode: 0o600 });
+  return { key, generated: true };
+}
+
+export async function startHerald(config: HeraldConfig, roles: HeraldRoles, logger: Logger): Promise<RunningHerald> {
+  const cleanups: (() => Promise<unknown>)[] = [];
+  const stop = async () => {
+    for (const cleanup of cleanups.reverse()) {
+      await cleanup().catch((error) => logger.error({ err: error }, 'error while stopping'));
+    }
+  };
+  try {
+    if (!config.databaseUrl && !roles.embedded) {
+      throw new Error(
+        'DATABASE_URL is required for `npm run api` / `npm run worker` (the embedded database is single-process: use `npm start`)',
+      );
+    }
+    if (!config.temporal.address && !roles.embedded) {
+      throw new Error('TEMPORAL_ADDRESS is required for `npm run api` / `npm run worker` (or use `npm start`)');
+    }
+
+    const db: Database = openDatabase({ url: config.databaseUrl, pgliteDir: path.join(config.dataDir, 'pglite') });
+    cleanups.push(() => db.close());
+    const applied = await db.migrate();
+    logger.info({ database: db.kind, applied }, 'database ready');
+
+    let address = config.temporal.address;
+    if (!address) {
+      const server: DevServer = await startDevServer({
+        dataDir: config.dataDir,
+        namespace: config.temporal.namespace,
+        logger,
+      });
+      cleanups.push(() => server.stop());
+      address = server.address;
+      logger.info({ address, ui: server.uiUrl }, 'embedded Temporal dev server ready (Web UI at %s)', server.uiUrl);
+    }
+
+    let worker: Worker | undefined;
+    if (roles.worker) {
+      const providers = ProviderRegistry.fromConfig(config, db.prisma);
+      cleanups.push(() => providers.close());
+      const connection = await NativeConnection.connect({ address });
+      cleanups.push(() => connection.close());
+      worker = await createHeraldWorker({
+        connection,
+        namespace: config.temporal.namespace,
+        taskQueue: config.temporal.taskQueue,
+        db: db.prisma,
+        providers,
+      });
+      const running = worker.run();
+      cleanups.push(async () => {
+        worker!.shutdown();
+        await running;
+      });
+      running.catch((error) => logger.fatal({ err: error }, 'worker stopped'));
+      logger.info({ taskQueue: config.temporal.taskQueue, providers: providers.configured() }, 'worker running');
+    }
+
+    let apiUrl: string | undefined;
+    let apiKey: string | undefined;
+    if (roles.api) {
+      apiKey = config.apiKey;
+      if (!apiKey) {
+        if (!roles.embedded) throw new Error('HERALD_API_KEY is required for `npm run api`');
+        const embedded = embeddedApiKey(config.dataDir);
+        apiKey = embedded.key;
+      }
+      const connection = await Connection.connect({ address });
+      cleanups.push(() => connection.close());
+      const temporal = new Client({ connection, namespace: config.temporal.namespace });
+      const app = createApp({
+        db: db.prisma,
+        temporal,
+        taskQueue: config.temporal.taskQueue,
+        apiKey,
+        publicUrl: config.publicUrl,
+        logger,
+        ready: async () => {
+          const [database, temporalOk] = await Promise.all([
+            db.ping(),
+            connection.workflowService
+              .getSystemInfo({})
+              .then(() => true)
+              .catch(() => false),
+          ]);
+          return { database, temporal: temporalOk };
+        },
+      });
+      const server: Server = await new Promise((resolve, reject) => {
+        const s = app.listen(config.port, () => resolve(s));
+        s.once('error', reject);
+      });
+      cleanups.push(() => new Promise((resolve) => server.close(resolve)));
+      const port = (server.address() as { port: number }).port;
+      apiUrl = `http://localhost:${port}`;
+      logger.info({ url: apiUrl }, 'API listening on %s', apiUrl);
+    }
+    return { apiUrl, apiKey, temporalAddress: address, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

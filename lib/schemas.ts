@@ -1,0 +1,205 @@
+/**
+ * Herald's input and output shapes, once: the API validates with them, /openapi.json is generated from them, the
+ * client SDK infers its types from them, and the activities read stored JSON through them.
+ */
+import { z } from 'zod';
+
+export const CHANNELS = ['push', 'sms', 'email'] as const;
+export const channelSchema = z.enum(CHANNELS);
+
+export const NOTIFICATION_STATUSES = [
+  'accepted',
+  'scheduled',
+  'sending',
+  'delivered',
+  'partially_delivered',
+  'failed',
+  'suppressed',
+  'canceled',
+] as const;
+export type NotificationStatus = (typeof NOTIFICATION_STATUSES)[number];
+export const TERMINAL_STATUSES: readonly NotificationStatus[] = [
+  'delivered',
+  'partially_delivered',
+  'failed',
+  'suppressed',
+  'canceled',
+];
+export const DELIVERY_STATUSES = ['pending', 'sent', 'failed', 'skipped'] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+
+/** Ids that appear in URLs: letters, digits and a few separators; no spaces, no slashes. */
+export const idSchema = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._:@+-]*$/, 'may contain letters, digits and . _ : @ + - only');
+
+const jsonObject = z.record(z.string(), z.unknown());
+
+export const userInputSchema = z
+  .object({
+    email: z.email().max(254).nullish(),
+    phone: z
+      .string()
+      .regex(/^\+[1-9]\d{6,14}$/, 'must be E.164, e.g. +14155550100')
+      .nullish(),
+    locale: z
+      .string()
+      .regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'must be a BCP 47 tag, e.g. en-US')
+      .nullish(),
+    timezone: z.string().refine(isIanaTimeZone, 'must be an IANA time zone, e.g. Europe/Paris').nullish(),
+    name: z.string().max(200).nullish(),
+    data: jsonObject.nullish(),
+  })
+  .strict()
+  .meta({ id: 'UserInput' });
+export type UserInput = z.infer<typeof userInputSchema>;
+
+function isIanaTimeZone(value: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: value });
+    return value.includes('/') || value === 'UTC';
+  } catch {
+    return false;
+  }
+}
+
+export const userSchema = z
+  .object({
+    id: z.string(),
+    email: z.string().nullable(),
+    phone: z.string().nullable(),
+    locale: z.string().nullable(),
+    timezone: z.string().nullable(),
+    name: z.string().nullable(),
+    data: jsonObject.nullable(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .meta({ id: 'User' });
+
+export const deviceInputSchema = z
+  .object({
+    platform: z.enum(['ios', 'android', 'web']),
+    token: z.string().min(8).max(4096),
+    provider: z.enum(['apns', 'fcm']).optional(),
+  })
+  .strict()
+  .meta({ id: 'DeviceInput' });
+
+export const deviceSchema = z
+  .object({
+    id: z.string(),
+    userId: z.string(),
+    platform: z.enum(['ios', 'android', 'web']),
+    provider: z.enum(['apns', 'fcm']),
+    active: z.boolean(),
+    deactivatedAt: z.string().nullable(),
+    deactivationReason: z.string().nullable(),
+    createdAt: z.string(),
+  })
+  .meta({ id: 'Device' });
+
+const channelSwitches = z.object({ push: z.boolean(), sms: z.boolean(), email: z.boolean() }).partial().strict();
+const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM (24h)');
+
+export const preferencesSchema = z
+  .object({
+    channels: channelSwitches.default({}),
+    categories: z
+      .record(idSchema, z.object({ enabled: z.boolean() }).partial().extend(channelSwitches.shape).strict())
+      .default({}),
+    quietHours: z.object({ start: hhmm, end: hhmm }).strict().nullish(),
+  })
+  .strict()
+  .meta({ id: 'Preferences' });
+export type Preferences = z.infer<typeof preferencesSchema>;
+
+const pushContent = z
+  .object({ title: z.string().min(1), body: z.string().min(1), data: z.record(z.string(), z.string()).optional() })
+  .strict();
+const smsContent = z.object({ body: z.string().min(1) }).strict();
+const emailContent = z
+  .object({ subject: z.string().min(1), html: z.string().optional(), text: z.string().optional() })
+  .strict()
+  .refine((value) => value.html !== undefined || value.text !== undefined, 'email needs html or text');
+
+export const templateChannelsSchema = z
+  .object({ push: pushContent, sms: smsContent, email: emailContent })
+  .partial()
+  .strict()
+  .refine((value) => Object.keys(value).length > 0, 'a template needs at least one channel');
+export type TemplateChannels = z.infer<typeof templateChannelsSchema>;
+
+export const templateInputSchema = z
+  .object({
+    channels: templateChannelsSchema,
+    locales: z
+      .record(
+        z.string().regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'locale keys must be BCP 47 tags'),
+        templateChannelsSchema,
+      )
+      .optional(),
+  })
+  .strict()
+  .meta({ id: 'TemplateInput' });
+export type TemplateContent = z.infer<typeof templateInputSchema>;
+
+export const templateSchema = templateInputSchema
+  .extend({ id: z.string(), version: z.number().int(), updatedAt: z.string() })
+  .meta({ id: 'Template' });
+
+export const sendNotificationSchema = z
+  .object({
+    userId: idSchema,
+    template: idSchema,
+    data: jsonObject.optional(),
+    channels: z.array(channelSchema).min(1).optional(),
+    category: idSchema.optional(),
+    eventId: z.string().min(1).max(255).optional(),
+    sendAt: z.iso.datetime({ offset: true }).optional(),
+  })
+  .strict()
+  .meta({ id: 'SendNotification' });
+export type SendNotificationInput = z.infer<typeof sendNotificationSchema>;
+
+export const deliverySchema = z
+  .object({
+    id: z.string(),
+    channel: channelSchema,
+    provider: z.string(),
+    target: z.string(),
+    status: z.enum(DELIVERY_STATUSES),
+    attempts: z.number().int(),
+    providerMessageId: z.string().optional(),
+    error: z.string().optional(),
+    at: z.string(),
+  })
+  .meta({ id: 'Delivery' });
+
+export const notificationSchema = z
+  .object({
+    id: z.string(),
+    userId: z.string(),
+    template: z.string(),
+    templateVersion: z.number().int().nullable(),
+    category: z.string().nullable(),
+    status: z.enum(NOTIFICATION_STATUSES),
+    eventId: z.string(),
+    sendAt: z.string().nullable(),
+    error: z.string().optional(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    deliveries: z.array(deliverySchema),
+  })
+  .meta({ id: 'Notification' });
+export type NotificationView = z.infer<typeof notificationSchema>;
+
+export const acceptedSchema = z
+  .object({ id: z.string(), status: z.enum(NOTIFICATION_STATUSES) })
+  .meta({ id: 'NotificationAccepted' });
+
+export const errorSchema = z
+  .object({ error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }) })
+  .meta({ id: 'Error' });

@@ -1,0 +1,33 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createActivities } from '../activities';
+import type { ProviderRegistry } from '../activities/providers/registry';
+import type { Db } from './db';
+
+export interface HeraldWorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  db: Db;
+  providers: ProviderRegistry;
+  /** Extra worker options (tests lower the concurrency, for instance). */
+  overrides?: Partial<WorkerOptions>;
+}
+
+const PREBUILT_BUNDLE = path.resolve(__dirname, '..', 'dist', 'workflow-bundle.js');
+
+/** A worker for Herald's workflows and activities. Uses the prebuilt workflow bundle when the image ships one. */
+export async function createHeraldWorker(options: HeraldWorkerOptions): Promise<Worker> {
+  const workflows = fs.existsSync(PREBUILT_BUNDLE)
+    ? { workflowBundle: { codePath: PREBUILT_BUNDLE } }
+    : { workflowsPath: require.resolve('../workflows') };
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.namespace,
+    taskQueue: options.taskQueue,
+    ...workflows,
+    activities: createActivities({ db: options.db, providers: options.providers }),
+    ...options.overrides,
+  });
+}

@@ -1,0 +1,40 @@
+import { ConfigError, loadConfig } from '../lib/config';
+import { startHerald, type HeraldRoles } from '../lib/herald';
+import { createLogger } from '../lib/logger';
+
+/** Runs Herald with the given roles until SIGINT/SIGTERM; a bad configuration stops it with a clear message. */
+export async function run(roles: HeraldRoles): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`herald: configuration error: ${error.message}`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const logger = createLogger(config.logLevel);
+  let herald;
+  try {
+    herald = await startHerald(config, roles, logger);
+  } catch (error) {
+    logger.fatal({ err: error }, 'herald failed to start');
+    process.exit(1);
+  }
+  if (herald.apiUrl && roles.embedded && !config.apiKey) {
+    // Printed (not logged) on purpose: the embedded default's generated key, so a developer can call the API.
+    console.log(`\nHerald is up: ${herald.apiUrl}  (Temporal Web UI: http://localhost:8233)`);
+    console.log(`API key (kept in ${config.dataDir}/api-key): ${herald.apiKey}\n`);
+  }
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping');
+    await herald.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+}
