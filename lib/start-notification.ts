@@ -12,7 +12,7 @@ export async function startNotificationWorkflow(
   taskQueue: string,
   idempotencyKey: string,
   input: SendNotificationWorkflowInput,
-): Promise<{ workflowId: string; started: boolean }> {
+): Promise<string> {
   const workflowId = notificationWorkflowId(idempotencyKey);
   try {
     await client.workflow.start(NOTIFICATION_WORKFLOW, {
@@ -22,9 +22,10 @@ export async function startNotificationWorkflow(
       workflowIdConflictPolicy: 'USE_EXISTING',
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
     });
-    return { workflowId, started: true };
+    return workflowId;
   } catch (error) {
-    if (error instanceof WorkflowExecutionAlreadyStartedError) return { workflowId, started: false };
+    // REJECT_DUPLICATE: this key's workflow already ran to completion; it is never started twice.
+    if (error instanceof WorkflowExecutionAlreadyStartedError) return workflowId;
     throw error;
   }
 }

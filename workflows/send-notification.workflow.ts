@@ -78,7 +78,17 @@ export async function sendNotification(input: SendNotificationWorkflowInput): Pr
   }
 
   phase = 'preparing';
-  const prepared = await store.prepareNotification(input.notificationId);
+  let prepared;
+  try {
+    prepared = await store.prepareNotification(input.notificationId);
+  } catch (error) {
+    // Permanent (unknown template, missing variable, user gone): the activity has recorded why; nothing to send.
+    phase = 'done';
+    if (error instanceof ActivityFailure && error.cause instanceof ApplicationFailure && error.cause.nonRetryable) {
+      return 'failed';
+    }
+    throw error;
+  }
   phase = 'sending';
   await Promise.all(
     prepared.deliveries.map(async ({ deliveryId, channel }) => {

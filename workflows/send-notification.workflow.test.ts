@@ -1,0 +1,193 @@
+import { randomUUID } from 'node:crypto';
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { Activities, PlannedDelivery } from '../activities';
+import { startNotificationWorkflow } from '../lib/start-notification';
+import { createTimeSkippingTemporal } from '../test/support/temporal';
+import { cancelUpdate } from './definitions';
+
+jest.setTimeout(120_000);
+
+let env: TestWorkflowEnvironment;
+let bundle: WorkflowBundleWithSourceMap;
+
+beforeAll(async () => {
+  env = await createTimeSkippingTemporal();
+  bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('./index'), logger: quietLogger() });
+});
+afterAll(async () => {
+  await env?.teardown();
+});
+
+function quietLogger() {
+  const noop = () => undefined;
+  return { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: noop };
+}
+
+/** Typed fake activities that record what the workflow asked for. */
+function fakeActivities(
+  deliveries: PlannedDelivery[],
+  behaviour: Partial<Record<'push' | 'sms' | 'email', (attempt: number) => void>> = {},
+) {
+  const calls: string[] = [];
+  const attempts: Record<string, number> = {};
+  const outcomes: Record<string, 'sent' | 'failed'> = {};
+  const deliver = (channel: 'push' | 'sms' | 'email') => async (deliveryId: string) => {
+    const attempt = Context.current().info.attempt;
+    attempts[deliveryId] = attempt;
+    calls.push(`deliver:${channel}:${attempt}`);
+    behaviour[channel]?.(attempt);
+    outcomes[deliveryId] = 'sent';
+    return { providerMessageId: `${channel}-msg` };
+  };
+  const activities: Activities = {
+    async setNotificationStatus(_id, status) {
+      calls.push(`status:${status}`);
+    },
+    async prepareNotification() {
+      calls.push('prepare');
+      return { status: 'sending', deliveries };
+    },
+    deliverPush: deliver('push'),
+    deliverSms: deliver('sms'),
+    deliverEmail: deliver('email'),
+    async markDeliveryFailed(deliveryId, reason) {
+      outcomes[deliveryId] = 'failed';
+      calls.push(`failed:${reason.split(':')[0]}`);
+    },
+    async finalizeNotification() {
+      const values = Object.values(outcomes);
+      const sent = values.filter((v) => v === 'sent').length;
+      return sent === values.length ? 'delivered' : sent === 0 ? 'failed' : 'partially_delivered';
+    },
+  };
+  return { activities, calls, attempts };
+}
+
+async function withWorker<T>(activities: Activities, fn: (taskQueue: string) => Promise<T>): Promise<T> {
+  const taskQueue = `test-${randomUUID()}`;
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: bundle,
+    activities,
+  });
+  return worker.runUntil(fn(taskQueue));
+}
+
+const run = (taskQueue: string, key: string, sendAt?: string) =>
+  startNotificationWorkflow(env.client, taskQueue, key, {
+    notificationId: `ntf_${key}`,
+    ...(sendAt ? { sendAt } : {}),
+  });
+
+describe('sendNotification workflow', () => {
+  it('retries a transient provider failure and delivers', async () => {
+    const fake = fakeActivities([{ deliveryId: 'd1', channel: 'sms' }], {
+      sms: (attempt) => {
+        if (attempt < 3) throw ApplicationFailure.retryable('503 from provider', 'ProviderUnavailable');
+      },
+    });
+    const result = await withWorker(fake.activities, async (taskQueue) =>
+      env.client.workflow.getHandle(await run(taskQueue, randomUUID())).result(),
+    );
+    expect(result).toBe('delivered');
+    expect(fake.attempts.d1).toBe(3);
+    expect(fake.calls.filter((c) => c.startsWith('deliver:sms'))).toEqual([
+      'deliver:sms:1',
+      'deliver:sms:2',
+      'deliver:sms:3',
+    ]);
+  });
+
+  it('does not retry a permanent failure, and the other targets still get theirs', async () => {
+    const fake = fakeActivities(
+      [
+        { deliveryId: 'dead-device', channel: 'push' },
+        { deliveryId: 'mail', channel: 'email' },
+      ],
+      {
+        push: () => {
+          throw ApplicationFailure.nonRetryable('Unregistered', 'InvalidRecipient');
+        },
+      },
+    );
+    const result = await withWorker(fake.activities, async (taskQueue) =>
+      env.client.workflow.getHandle(await run(taskQueue, randomUUID())).result(),
+    );
+    expect(result).toBe('partially_delivered');
+    expect(fake.calls.filter((c) => c.startsWith('deliver:push'))).toEqual(['deliver:push:1']);
+    expect(fake.calls).toContain('failed:InvalidRecipient');
+    expect(fake.calls).toContain('deliver:email:1');
+  });
+
+  it('gives up when the retry policy is exhausted and records the delivery as failed', async () => {
+    const fake = fakeActivities([{ deliveryId: 'p', channel: 'push' }], {
+      push: () => {
+        throw ApplicationFailure.retryable('provider down', 'ProviderUnavailable');
+      },
+    });
+    const result = await withWorker(fake.activities, async (taskQueue) =>
+      env.client.workflow.getHandle(await run(taskQueue, randomUUID())).result(),
+    );
+    // The push channel's schedule-to-close (1 hour) ends the retries; time-skipping makes that instant.
+    expect(result).toBe('failed');
+    expect(fake.attempts.p).toBeGreaterThan(3);
+    expect(fake.calls).toContain('failed:ProviderUnavailable');
+  });
+
+  it('the same idempotency key started three times (twice at once, once after completion) runs once', async () => {
+    const fake = fakeActivities([{ deliveryId: 'x', channel: 'email' }]);
+    const key = randomUUID();
+    await withWorker(fake.activities, async (taskQueue) => {
+      const [a, b] = await Promise.all([run(taskQueue, key), run(taskQueue, key)]);
+      expect(a).toBe(b);
+      await env.client.workflow.getHandle(a).result();
+      expect(await run(taskQueue, key)).toBe(a);
+    });
+    expect(fake.calls.filter((c) => c === 'prepare')).toHaveLength(1);
+    expect(fake.calls.filter((c) => c.startsWith('deliver:'))).toHaveLength(1);
+  });
+
+  it('holds a send-at notification on a durable timer, then sends it', async () => {
+    const fake = fakeActivities([{ deliveryId: 'later', channel: 'sms' }]);
+    // The test server's clock, which earlier tests have already skipped forward.
+    const sendAt = new Date((await env.currentTimeMs()) + 3 * 24 * 3600 * 1000).toISOString();
+    const result = await withWorker(fake.activities, async (taskQueue) => {
+      const handle = env.client.workflow.getHandle(await run(taskQueue, randomUUID(), sendAt));
+      return handle.result();
+    });
+    expect(result).toBe('delivered');
+    expect(fake.calls.slice(0, 2)).toEqual(['status:scheduled', 'prepare']);
+    expect(await env.currentTimeMs()).toBeGreaterThanOrEqual(Date.parse(sendAt));
+  });
+
+  it('cancels a scheduled notification before it is sent', async () => {
+    const fake = fakeActivities([{ deliveryId: 'never', channel: 'sms' }]);
+    const sendAt = new Date((await env.currentTimeMs()) + 24 * 3600 * 1000).toISOString();
+    const { update, result } = await withWorker(fake.activities, async (taskQueue) => {
+      const handle = env.client.workflow.getHandle(await run(taskQueue, randomUUID(), sendAt));
+      const update = await handle.executeUpdate(cancelUpdate);
+      return { update, result: await handle.result() };
+    });
+    expect(update).toEqual({ canceled: true, phase: 'done' });
+    expect(result).toBe('canceled');
+    expect(fake.calls).toEqual(['status:scheduled', 'status:canceled']);
+  });
+
+  it('ends as failed without retrying when preparation fails permanently (e.g. a missing template variable)', async () => {
+    const fake = fakeActivities([]);
+    let prepares = 0;
+    fake.activities.prepareNotification = async () => {
+      prepares++;
+      throw ApplicationFailure.nonRetryable('push.title: undefined variable: name', 'TemplateError');
+    };
+    const result = await withWorker(fake.activities, async (taskQueue) =>
+      env.client.workflow.getHandle(await run(taskQueue, randomUUID())).result(),
+    );
+    expect(result).toBe('failed');
+    expect(prepares).toBe(1);
+  });
+});
