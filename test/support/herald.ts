@@ -1,0 +1,129 @@
+import { randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import { ProviderRegistry } from '../../activities/providers/registry';
+import { createApp } from '../../api/app';
+import { loadConfig, type HeraldConfig } from '../../lib/config';
+import { createLogger } from '../../lib/logger';
+import { createHeraldWorker } from '../../lib/worker';
+import { createTestDatabase, type TestDatabase } from './database';
+import { createLocalTemporal } from './temporal';
+
+export const TEST_API_KEY = 'test-api-key-0123456789abcdef';
+
+export interface TestHerald {
+  url: string;
+  config: HeraldConfig;
+  db: TestDatabase;
+  env: TestWorkflowEnvironment;
+  taskQueue: string;
+  /** Calls the API with the test key; returns status, headers and parsed JSON. */
+  api(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<ApiResponse>;
+  /** Starts the worker (started by default). */
+  startWorker(): Promise<void>;
+  stopWorker(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface ApiResponse {
+  status: number;
+  headers: Headers;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  body: any;
+}
+
+/**
+ * The real Herald in-process: real Express app on port 0, a real Temporal dev server (from .venv), the test's own
+ * database (PostgreSQL when DATABASE_URL is set, PGlite otherwise), and providers configured from `env` — which
+ * tests point at local fakes.
+ */
+export async function startTestHerald(
+  options: { env?: Record<string, string>; worker?: boolean; temporal?: TestWorkflowEnvironment } = {},
+): Promise<TestHerald> {
+  const config = loadConfig({ ...options.env, HERALD_API_KEY: TEST_API_KEY, LOG_LEVEL: 'silent' });
+  const logger = createLogger('silent');
+  const db = await createTestDatabase();
+  const env = options.temporal ?? (await createLocalTemporal());
+  const taskQueue = `herald-test-${randomUUID()}`;
+  const providers = ProviderRegistry.fromConfig(config, db.prisma);
+
+  let worker: Worker | undefined;
+  let running: Promise<void> | undefined;
+  const startWorker = async () => {
+    worker = await createHeraldWorker({
+      connection: env.nativeConnection,
+      namespace: env.namespace ?? 'default',
+      taskQueue,
+      db: db.prisma,
+      providers,
+    });
+    running = worker.run();
+  };
+  const stopWorker = async () => {
+    if (!worker) return;
+    worker.shutdown();
+    await running;
+    worker = undefined;
+  };
+  if (options.worker !== false) await startWorker();
+
+  const app = createApp({
+    db: db.prisma,
+    temporal: env.client,
+    taskQueue,
+    apiKey: TEST_API_KEY,
+    publicUrl: config.publicUrl,
+    logger,
+    ready: async () => ({ database: await db.ping(), temporal: true }),
+  });
+  const server: Server = await new Promise((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+
+  return {
+    url,
+    config,
+    db,
+    env,
+    taskQueue,
+    async api(method, path, body, headers = {}) {
+      const response = await fetch(`${url}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${TEST_API_KEY}`,
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+          ...headers,
+        },
+        body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+      });
+      const text = await response.text();
+      return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
+    },
+    startWorker,
+    stopWorker,
+    async stop() {
+      await new Promise((resolve) => server.close(resolve));
+      await stopWorker();
+      await providers.close();
+      if (!options.temporal) await env.teardown();
+      await db.close();
+    },
+  };
+}
+
+/** Polls the notification until it reaches a final status (the workflow's result is the ground truth). */
+export async function waitForNotification(
+  herald: TestHerald,
+  id: string,
+  timeoutMs = 60_000,
+): Promise<ApiResponse['body']> {
+  const row = await herald.db.prisma.notification.findUniqueOrThrow({ where: { id } });
+  const handle = herald.env.client.workflow.getHandle(row.workflowId);
+  await Promise.race([
+    handle.result(),
+    new Promise((_, reject) => setTimeout(() => reject(new Error(`notification ${id} did not finish`)), timeoutMs)),
+  ]);
+  return (await herald.api('GET', `/v1/notifications/${id}`)).body;
+}
