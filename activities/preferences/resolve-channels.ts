@@ -1,7 +1,8 @@
 import type { Preferences } from '../../lib/schemas';
 
 export type ChannelName = 'push' | 'sms' | 'email';
-export type ChannelDecision = { channel: ChannelName; send: true } | { channel: ChannelName; send: false; reason: string };
+export type ChannelDecision =
+  { channel: ChannelName; send: true } | { channel: ChannelName; send: false; reason: string };
 
 export interface ResolveInput {
   /** Channels the template has content for. */
