@@ -121,9 +121,16 @@ export async function waitForNotification(
 ): Promise<ApiResponse['body']> {
   const row = await herald.db.prisma.notification.findUniqueOrThrow({ where: { id } });
   const handle = herald.env.client.workflow.getHandle(row.workflowId);
-  await Promise.race([
-    handle.result(),
-    new Promise((_, reject) => setTimeout(() => reject(new Error(`notification ${id} did not finish`)), timeoutMs)),
-  ]);
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      handle.result(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`notification ${id} did not finish`)), timeoutMs);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
   return (await herald.api('GET', `/v1/notifications/${id}`)).body;
 }
