@@ -14,7 +14,8 @@ import {
   type Preferences,
 } from '../lib/schemas';
 import { NON_RETRYABLE, scrub, toActivityFailure } from './delivery-failure';
-import { resolveChannels, type ChannelName } from './preferences/resolve-channels';
+import { quietHoursRelease } from './preferences/quiet-hours';
+import { resolveChannels, type CategoryPolicy, type ChannelName } from './preferences/resolve-channels';
 import type { Channel } from './providers/provider.types';
 import type { ProviderRegistry } from './providers/registry';
 import { pickLocale, renderChannels, TemplateRenderError, type RenderedChannels } from './templates/render';
@@ -36,6 +37,18 @@ export interface PreparedNotification {
 }
 
 export function createActivities({ db, providers, clock = () => new Date() }: ActivityDeps) {
+  /** An unknown category is an ordinary one: not critical, no defaults. */
+  async function loadCategory(name: string): Promise<(CategoryPolicy & { quietHours: string }) | null> {
+    const row = await db.category.findUnique({ where: { name } });
+    if (!row) return null;
+    return {
+      name,
+      critical: row.critical,
+      channels: (row.channels ?? {}) as CategoryPolicy['channels'],
+      quietHours: row.quietHours,
+    };
+  }
+
   async function setStatus(notificationId: string, status: NotificationStatus, error?: string) {
     await db.notification.update({
       where: { id: notificationId },
@@ -115,15 +128,49 @@ export function createActivities({ db, providers, clock = () => new Date() }: Ac
   }
 
   return {
-    /** Marks a notification as waiting for its send time, or canceled before it was sent. */
-    async setNotificationStatus(notificationId: string, status: 'scheduled' | 'canceled'): Promise<void> {
-      await setStatus(notificationId, status);
+    /**
+     * Marks a notification as waiting (for its send time, or held by quiet hours until `heldUntil`), or canceled
+     * before it was sent.
+     */
+    async setNotificationStatus(
+      notificationId: string,
+      status: 'scheduled' | 'canceled',
+      hold?: { until: string; reason: string },
+    ): Promise<void> {
+      await db.notification.update({
+        where: { id: notificationId },
+        data: {
+          status,
+          heldUntil: hold ? new Date(hold.until) : null,
+          holdReason: hold?.reason ?? null,
+          ...(status === 'canceled' ? { completedAt: clock() } : {}),
+        },
+      });
       if (status === 'canceled') {
         await db.delivery.updateMany({
           where: { notificationId, status: 'pending' },
           data: { status: 'skipped', error: 'canceled' },
         });
       }
+    },
+
+    /**
+     * Whether the user's quiet hours hold this notification at `now` (the workflow's clock), and until when. Read
+     * fresh every time, so a user who changes their window or time zone while a notification waits gets it applied.
+     */
+    async checkQuietHours(notificationId: string, now: string): Promise<{ releaseAt: string | null }> {
+      const notification = await db.notification.findUnique({ where: { id: notificationId } });
+      if (!notification) return { releaseAt: null };
+      const category = notification.category ? await loadCategory(notification.category) : null;
+      if (category?.critical || category?.quietHours === 'ignore') return { releaseAt: null };
+      const [user, preferences] = await Promise.all([
+        db.user.findUnique({ where: { id: notification.userId }, select: { timezone: true } }),
+        db.preference.findUnique({ where: { userId: notification.userId }, select: { quietHours: true } }),
+      ]);
+      const window = preferencesSchema.shape.quietHours.parse(preferences?.quietHours ?? null);
+      if (!user || !window) return { releaseAt: null };
+      const release = quietHoursRelease(Date.parse(now), user.timezone ?? 'UTC', window);
+      return { releaseAt: release === null ? null : new Date(release).toISOString() };
     },
 
     /**
@@ -176,7 +223,7 @@ export function createActivities({ db, providers, clock = () => new Date() }: Ac
       const decisions = resolveChannels({
         templateChannels: (Object.keys(channels) as ChannelName[]).filter((c) => channels[c] !== undefined),
         requested: notification.channels.length > 0 ? (notification.channels as ChannelName[]) : undefined,
-        category: notification.category,
+        category: notification.category ? await loadCategory(notification.category) : null,
         preferences,
       });
       const sending = decisions.filter((d) => d.send).map((d) => d.channel);
@@ -267,6 +314,8 @@ export function createActivities({ db, providers, clock = () => new Date() }: Ac
           where: { id: notificationId },
           data: {
             status,
+            heldUntil: null,
+            holdReason: null,
             ...(status === 'suppressed' ? { completedAt: clock(), error: 'nothing to send after preferences' } : {}),
           },
         });

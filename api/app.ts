@@ -4,11 +4,13 @@ import type { Db } from '../lib/db';
 import type { Logger } from '../lib/logger';
 import { requireApiKey } from './auth';
 import { errorHandler, HttpError } from './errors';
+import { categoriesRoutes } from './routes/categories.routes';
 import { buildOpenApiDocument } from './openapi';
 import { notificationsRoutes, outboxRoutes } from './routes/notifications.routes';
 import { templatesRoutes } from './routes/templates.routes';
 import { usersRoutes } from './routes/users.routes';
-import { createNotificationService } from './services/notifications.service';
+import { createCategoryService } from './services/categories.service';
+import { createNotificationService, notifySettingsChanged } from './services/notifications.service';
 import { createTemplateService } from './services/templates.service';
 import { createUserService } from './services/users.service';
 
@@ -40,7 +42,10 @@ export function createApp(deps: AppDeps): Express {
 
   const v1 = express.Router();
   v1.use(requireApiKey(deps.apiKey));
-  v1.use(usersRoutes(createUserService(deps.db)));
+  v1.use(
+    usersRoutes(createUserService({ db: deps.db, settingsChanged: (userId) => notifySettingsChanged(deps, userId) })),
+  );
+  v1.use(categoriesRoutes(createCategoryService(deps.db)));
   v1.use(templatesRoutes(createTemplateService(deps.db)));
   v1.use(notificationsRoutes(createNotificationService(deps)));
   v1.use(outboxRoutes(deps.db));

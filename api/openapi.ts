@@ -2,6 +2,9 @@ import { OpenApiGeneratorV31, OpenAPIRegistry, type RouteConfig } from '@asteaso
 import { z } from 'zod';
 import {
   acceptedSchema,
+  bulkUsersSchema,
+  categoryInputSchema,
+  categorySchema,
   deviceInputSchema,
   deviceSchema,
   errorSchema,
@@ -37,6 +40,37 @@ export function buildOpenApiDocument(publicUrl: string) {
     summary: 'Create or update a user',
     request: { params: path('userId'), body: { content: { 'application/json': { schema: userInputSchema } } } },
     responses: { 200: json(userSchema, 'Updated'), 201: json(userSchema, 'Created'), ...errors },
+  });
+  route({
+    method: 'post',
+    path: '/v1/users/bulk',
+    summary: 'Create or update up to 1,000 users; per-item results (207 when some failed)',
+    request: { body: { content: { 'application/json': { schema: bulkUsersSchema } } } },
+    responses: { 200: { description: 'All succeeded' }, 207: { description: 'Some failed; see results' }, ...errors },
+  });
+  route({
+    method: 'put',
+    path: '/v1/categories/{name}',
+    summary: 'Define a category: default channels, critical (users cannot mute it), quiet-hours policy',
+    request: { params: path('name'), body: { content: { 'application/json': { schema: categoryInputSchema } } } },
+    responses: { 200: json(categorySchema, 'Updated'), 201: json(categorySchema, 'Created'), ...errors },
+  });
+  route({
+    method: 'get',
+    path: '/v1/categories',
+    responses: { 200: json(z.object({ categories: z.array(categorySchema) }), 'All categories'), ...errors },
+  });
+  route({
+    method: 'get',
+    path: '/v1/categories/{name}',
+    request: { params: path('name') },
+    responses: { 200: json(categorySchema, 'The category'), ...errors },
+  });
+  route({
+    method: 'delete',
+    path: '/v1/categories/{name}',
+    request: { params: path('name') },
+    responses: { 204: { description: 'Deleted' }, ...errors },
   });
   route({
     method: 'get',

@@ -2,6 +2,7 @@
  * Herald's input and output shapes, once: the API validates with them, /openapi.json is generated from them, the
  * client SDK infers its types from them, and the activities read stored JSON through them.
  */
+import { isValidPhoneNumber } from 'libphonenumber-js/max';
 import { z } from 'zod';
 
 export const CHANNELS = ['push', 'sms', 'email'] as const;
@@ -43,11 +44,9 @@ export const userInputSchema = z
     phone: z
       .string()
       .regex(/^\+[1-9]\d{6,14}$/, 'must be E.164, e.g. +14155550100')
+      .refine((value) => isValidPhoneNumber(value), 'is not a valid phone number for its country')
       .nullish(),
-    locale: z
-      .string()
-      .regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'must be a BCP 47 tag, e.g. en-US')
-      .nullish(),
+    locale: z.string().max(35).refine(isBcp47, 'must be a BCP 47 tag, e.g. en-US').nullish(),
     timezone: z.string().refine(isIanaTimeZone, 'must be an IANA time zone, e.g. Europe/Paris').nullish(),
     name: z.string().max(200).nullish(),
     data: jsonObject.nullish(),
@@ -55,6 +54,14 @@ export const userInputSchema = z
   .strict()
   .meta({ id: 'UserInput' });
 export type UserInput = z.infer<typeof userInputSchema>;
+
+function isBcp47(value: string): boolean {
+  try {
+    return Intl.getCanonicalLocales(value).length === 1;
+  } catch {
+    return false;
+  }
+}
 
 function isIanaTimeZone(value: string): boolean {
   try {
@@ -64,6 +71,16 @@ function isIanaTimeZone(value: string): boolean {
     return false;
   }
 }
+
+export const bulkUsersSchema = z
+  .object({
+    users: z
+      .array(z.object({ id: z.unknown() }).passthrough())
+      .min(1)
+      .max(1000, 'at most 1,000 users per request'),
+  })
+  .strict()
+  .meta({ id: 'BulkUsersInput' });
 
 export const userSchema = z
   .object({
@@ -115,6 +132,21 @@ export const preferencesSchema = z
   .strict()
   .meta({ id: 'Preferences' });
 export type Preferences = z.infer<typeof preferencesSchema>;
+
+export const categoryInputSchema = z
+  .object({
+    description: z.string().max(500).optional(),
+    critical: z.boolean().default(false),
+    channels: channelSwitches.default({}),
+    quietHours: z.enum(['respect', 'ignore']).default('respect'),
+  })
+  .strict()
+  .meta({ id: 'CategoryInput' });
+export type CategoryInput = z.infer<typeof categoryInputSchema>;
+
+export const categorySchema = categoryInputSchema
+  .extend({ name: z.string(), updatedAt: z.string() })
+  .meta({ id: 'Category' });
 
 const pushContent = z
   .object({ title: z.string().min(1), body: z.string().min(1), data: z.record(z.string(), z.string()).optional() })
@@ -188,6 +220,8 @@ export const notificationSchema = z
     status: z.enum(NOTIFICATION_STATUSES),
     eventId: z.string(),
     sendAt: z.string().nullable(),
+    heldUntil: z.string().nullable(),
+    holdReason: z.string().nullable(),
     error: z.string().optional(),
     createdAt: z.string(),
     updatedAt: z.string(),

@@ -2,7 +2,7 @@
  * The notification workflow's public surface: its input and the messages the API, the client SDK and tests send it.
  * Deterministic and dependency-free, so both sides of the wire can import it.
  */
-import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 
 export const NOTIFICATION_WORKFLOW = 'sendNotification';
 
@@ -23,3 +23,9 @@ export interface CancelResult {
 /** Cancels a notification that has not started sending. Answered synchronously, so the API can tell the caller. */
 export const cancelUpdate = defineUpdate<CancelResult>('cancel');
 export const phaseQuery = defineQuery<NotificationPhase>('phase');
+
+/**
+ * The user's quiet hours or time zone changed: a notification held by quiet hours re-reads them. A signal, not an
+ * update: the API fans it out to every waiting notification of the user and needs no answer.
+ */
+export const preferencesChangedSignal = defineSignal('preferencesChanged');

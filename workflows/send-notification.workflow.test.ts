@@ -46,6 +46,9 @@ function fakeActivities(
     async setNotificationStatus(_id, status) {
       calls.push(`status:${status}`);
     },
+    async checkQuietHours() {
+      return { releaseAt: null };
+    },
     async prepareNotification() {
       calls.push('prepare');
       return { status: 'sending', deliveries };

@@ -1,7 +1,13 @@
 import { ActivityFailure, ApplicationFailure, condition, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { Duration, RetryPolicy } from '@temporalio/common';
 import type { Activities, PlannedDelivery } from '../activities';
-import { cancelUpdate, phaseQuery, type NotificationPhase, type SendNotificationWorkflowInput } from './definitions';
+import {
+  cancelUpdate,
+  phaseQuery,
+  preferencesChangedSignal,
+  type NotificationPhase,
+  type SendNotificationWorkflowInput,
+} from './definitions';
 
 const NON_RETRYABLE = ['InvalidRecipient', 'InvalidRequest', 'TemplateError', 'NotFound'];
 
@@ -71,6 +77,22 @@ export async function sendNotification(input: SendNotificationWorkflowInput): Pr
       await condition(() => canceled, delay);
     }
   }
+
+  // Quiet hours: hold until the user's window ends, re-reading it whenever their preferences change.
+  let preferencesChanged = false;
+  setHandler(preferencesChangedSignal, () => {
+    preferencesChanged = true;
+  });
+  while (!canceled) {
+    preferencesChanged = false;
+    const { releaseAt } = await store.checkQuietHours(input.notificationId, new Date(Date.now()).toISOString());
+    if (!releaseAt) break;
+    await store.setNotificationStatus(input.notificationId, 'scheduled', { until: releaseAt, reason: 'quiet_hours' });
+    const wait = Date.parse(releaseAt) - Date.now();
+    if (wait <= 0) break;
+    await condition(() => canceled || preferencesChanged, wait);
+  }
+
   if (canceled) {
     phase = 'done';
     await store.setNotificationStatus(input.notificationId, 'canceled');

@@ -2,41 +2,57 @@ import type { Preferences } from '../../lib/schemas';
 
 export type ChannelName = 'push' | 'sms' | 'email';
 export type ChannelDecision =
-  { channel: ChannelName; send: true } | { channel: ChannelName; send: false; reason: string };
+  | { channel: ChannelName; send: true; reason?: 'critical_category' }
+  | { channel: ChannelName; send: false; reason: string };
+
+/** The operator's definition of the notification's category (absent when it has none or an unknown one). */
+export interface CategoryPolicy {
+  name: string;
+  critical: boolean;
+  /** Default switches for users who have set nothing. */
+  channels: Partial<Record<ChannelName, boolean>>;
+}
 
 export interface ResolveInput {
   /** Channels the template has content for. */
   templateChannels: readonly ChannelName[];
   /** Channels the caller restricted the notification to, if any. */
   requested?: readonly ChannelName[];
-  category?: string | null;
+  category?: CategoryPolicy | null;
   preferences?: Preferences | null;
 }
 
 /**
- * Which channels a notification goes out on, and why the others do not. Precedence, most specific first:
- * the user's setting for the category's channel > the user's category switch > the user's channel switch > send.
- * (Operator-defined categories with defaults and critical overrides come on top of this, in the categories issue.)
+ * Which channels a notification goes out on, and why the others do not. One rule per channel, first match wins:
+ * 1. the template has no content for it → skipped;
+ * 2. a critical category (security, transactional) → sent: users cannot mute it;
+ * 3. the user's setting for this channel in this category (`categories.<name>.<channel>`);
+ * 4. the user's switch for the whole category (`categories.<name>.enabled: false` → skipped);
+ * 5. the user's channel switch (`channels.<channel>`);
+ * 6. the category's default for the channel;
+ * 7. otherwise sent.
  */
 export function resolveChannels(input: ResolveInput): ChannelDecision[] {
-  const decisions: ChannelDecision[] = [];
-  const categoryPrefs = input.category ? input.preferences?.categories?.[input.category] : undefined;
-  for (const channel of input.requested ?? input.templateChannels) {
+  const category = input.category;
+  const userCategory = category ? input.preferences?.categories?.[category.name] : undefined;
+  return (input.requested ?? input.templateChannels).map((channel): ChannelDecision => {
     if (!input.templateChannels.includes(channel)) {
-      decisions.push({ channel, send: false, reason: 'template_has_no_content_for_channel' });
-    } else if (categoryPrefs?.[channel] !== undefined) {
-      decisions.push(
-        categoryPrefs[channel]
-          ? { channel, send: true }
-          : { channel, send: false, reason: `user_disabled_${channel}_for_category` },
-      );
-    } else if (categoryPrefs?.enabled === false) {
-      decisions.push({ channel, send: false, reason: 'user_disabled_category' });
-    } else if (input.preferences?.channels?.[channel] === false) {
-      decisions.push({ channel, send: false, reason: `user_disabled_${channel}` });
-    } else {
-      decisions.push({ channel, send: true });
+      return { channel, send: false, reason: 'template_has_no_content_for_channel' };
     }
-  }
-  return decisions;
+    if (category?.critical) return { channel, send: true, reason: 'critical_category' };
+    const perCategory = userCategory?.[channel];
+    if (perCategory !== undefined) {
+      return perCategory
+        ? { channel, send: true }
+        : { channel, send: false, reason: `user_disabled_${channel}_for_category` };
+    }
+    if (userCategory?.enabled === false) return { channel, send: false, reason: 'user_disabled_category' };
+    const userSwitch = input.preferences?.channels?.[channel];
+    if (userSwitch !== undefined) {
+      return userSwitch ? { channel, send: true } : { channel, send: false, reason: `user_disabled_${channel}` };
+    }
+    if (category?.channels[channel] === false)
+      return { channel, send: false, reason: `category_default_off_${channel}` };
+    return { channel, send: true };
+  });
 }

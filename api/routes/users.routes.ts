@@ -1,10 +1,17 @@
 import { Router } from 'express';
-import { deviceInputSchema, preferencesSchema, userInputSchema } from '../../lib/schemas';
+import { bulkUsersSchema, deviceInputSchema, preferencesSchema, userInputSchema } from '../../lib/schemas';
 import { toUserView, type UserService } from '../services/users.service';
 import { parseBody, parseId } from '../validate';
 
 export function usersRoutes(users: UserService): Router {
   const router = Router();
+
+  router.post('/users/bulk', async (req, res) => {
+    const { users: items } = parseBody(bulkUsersSchema, req.body);
+    const results = await users.bulkUpsert(items);
+    const failed = results.filter((r) => r.status === 'error').length;
+    res.status(failed === 0 ? 200 : 207).json({ succeeded: results.length - failed, failed, results });
+  });
 
   router.put('/users/:userId', async (req, res) => {
     const { user, created } = await users.upsert(

@@ -8,7 +8,7 @@ import {
   type SendNotificationInput,
 } from '../../lib/schemas';
 import { startNotificationWorkflow } from '../../lib/start-notification';
-import { cancelUpdate } from '../../workflows/definitions';
+import { cancelUpdate, preferencesChangedSignal } from '../../workflows/definitions';
 import { HttpError, notFound } from '../errors';
 
 type NotificationRow = Prisma.NotificationGetPayload<{ include: { deliveries: true } }>;
@@ -23,6 +23,8 @@ export function toNotificationView(row: NotificationRow): NotificationView {
     status: row.status as NotificationStatus,
     eventId: row.idempotencyKey,
     sendAt: row.sendAt?.toISOString() ?? null,
+    heldUntil: row.heldUntil?.toISOString() ?? null,
+    holdReason: row.holdReason,
     ...(row.error ? { error: row.error } : {}),
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
@@ -150,3 +152,22 @@ export function createNotificationService({ db, temporal, taskQueue }: Notificat
   };
 }
 export type NotificationService = ReturnType<typeof createNotificationService>;
+
+/**
+ * A user's quiet hours or time zone changed: every notification of theirs that is still waiting re-reads them.
+ * Best effort per notification (one that finished meanwhile is fine); bounded so a user with a huge backlog cannot
+ * stall the request.
+ */
+export async function notifySettingsChanged(
+  { db, temporal }: Pick<NotificationServiceDeps, 'db' | 'temporal'>,
+  userId: string,
+) {
+  const waiting = await db.notification.findMany({
+    where: { userId, status: { in: ['accepted', 'scheduled'] } },
+    select: { workflowId: true },
+    take: 1000,
+  });
+  await Promise.allSettled(
+    waiting.map((n) => temporal.workflow.getHandle(n.workflowId).signal(preferencesChangedSignal)),
+  );
+}

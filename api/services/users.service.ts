@@ -1,7 +1,7 @@
 import type { Db } from '../../lib/db';
 import { Prisma } from '../../lib/db';
 import { newDeviceId } from '../../lib/ids';
-import { preferencesSchema, type Preferences, type UserInput } from '../../lib/schemas';
+import { idSchema, preferencesSchema, userInputSchema, type Preferences, type UserInput } from '../../lib/schemas';
 import { notFound } from '../errors';
 
 type UserRow = Prisma.UserGetPayload<object>;
@@ -32,7 +32,13 @@ export const toDeviceView = (d: DeviceRow) => ({
 
 const json = (value: unknown) => (value === null ? Prisma.JsonNull : (value as Prisma.InputJsonValue));
 
-export function createUserService(db: Db) {
+export interface UserServiceDeps {
+  db: Db;
+  /** Tells a user's waiting notifications that their quiet hours or time zone changed. */
+  settingsChanged?: (userId: string) => Promise<void>;
+}
+
+export function createUserService({ db, settingsChanged = async () => undefined }: UserServiceDeps) {
   async function requireUser(userId: string) {
     const user = await db.user.findUnique({ where: { id: userId } });
     if (!user) throw notFound('user', userId);
@@ -49,9 +55,37 @@ export function createUserService(db: Db) {
           .filter(([, v]) => v !== undefined)
           .map(([k, v]) => [k, k === 'data' ? json(v) : v]),
       );
-      const existed = await db.user.findUnique({ where: { id: userId }, select: { id: true } });
+      const existed = await db.user.findUnique({ where: { id: userId }, select: { id: true, timezone: true } });
       const user = await db.user.upsert({ where: { id: userId }, create: { id: userId, ...fields }, update: fields });
+      if (existed && input.timezone !== undefined && existed.timezone !== user.timezone) await settingsChanged(userId);
       return { user: toUserView(user), created: !existed };
+    },
+
+    /** Up to 1,000 users in one request; each item succeeds or fails on its own. */
+    async bulkUpsert(items: Record<string, unknown>[]) {
+      const results = [];
+      for (const [index, item] of items.entries()) {
+        const { id, ...rest } = item;
+        const idResult = idSchema.safeParse(id);
+        const input = userInputSchema.safeParse(rest);
+        if (!idResult.success || !input.success) {
+          const issues = [
+            ...(idResult.success ? [] : idResult.error.issues.map((i) => ({ ...i, path: ['id', ...i.path] }))),
+            ...(input.success ? [] : input.error.issues),
+          ];
+          const first = issues[0]!;
+          results.push({
+            index,
+            id: typeof id === 'string' ? id : null,
+            status: 'error' as const,
+            error: { code: 'validation_error', field: first.path.map(String).join('.'), message: first.message },
+          });
+          continue;
+        }
+        const { created } = await this.upsert(idResult.data, input.data);
+        results.push({ index, id: idResult.data, status: created ? ('created' as const) : ('updated' as const) });
+      }
+      return results;
     },
 
     /** Erases the user and their personal data: contacts, devices, preferences, rendered content in the log. */
@@ -130,6 +164,7 @@ export function createUserService(db: Db) {
         quietHours: json(preferences.quietHours ?? null),
       };
       await db.preference.upsert({ where: { userId }, create: { userId, ...data }, update: data });
+      await settingsChanged(userId);
       return preferences;
     },
   };

@@ -1,0 +1,237 @@
+/**
+ * Users, devices and settings through the real API: validation of contacts, bulk upsert, token hygiene, erasure,
+ * categories with critical messages, and quiet hours changed while a notification waits.
+ */
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { startTestHerald, waitForNotification, type TestHerald } from '../support/herald';
+import { createLocalTemporal } from '../support/temporal';
+
+jest.setTimeout(120_000);
+
+let temporal: TestWorkflowEnvironment;
+let herald: TestHerald;
+
+beforeAll(async () => {
+  temporal = await createLocalTemporal();
+  herald = await startTestHerald({ temporal }); // no provider credentials: the outbox receives everything
+  await herald.api('PUT', '/v1/templates/news', {
+    channels: {
+      push: { title: 'News', body: 'Hello {{ n }}' },
+      sms: { body: 'News {{ n }}' },
+      email: { subject: 'News', text: 'Hi {{ n }}' },
+    },
+  });
+});
+
+afterAll(async () => {
+  await herald?.stop();
+  await temporal?.teardown();
+});
+
+const send = async (body: Record<string, unknown>) => {
+  const response = await herald.api('POST', '/v1/notifications', { template: 'news', data: { n: 1 }, ...body });
+  expect(response.status).toBe(202);
+  return response.body as { id: string; status: string };
+};
+
+describe('contacts are validated on the way in', () => {
+  it.each([
+    ['email', { email: 'not-an-email' }, 'body.email'],
+    ['phone that is not E.164', { phone: '415-555-0100' }, 'body.phone'],
+    ['phone that no country uses', { phone: '+99912345678' }, 'body.phone'],
+    ['time zone', { timezone: 'Mars/Olympus_Mons' }, 'body.timezone'],
+    ['locale', { locale: 'english please' }, 'body.locale'],
+    ['unknown field', { favouriteColour: 'blue' }, 'body'],
+  ])('a bad %s is a 400 naming the field', async (_what, body, field) => {
+    const response = await herald.api('PUT', '/v1/users/validation-user', body);
+    expect(response.status).toBe(400);
+    expect(response.body.error.code).toBe('validation_error');
+    expect(response.body.error.details[0].field).toBe(field);
+  });
+
+  it('accepts good contact data and normalises nothing silently', async () => {
+    const response = await herald.api('PUT', '/v1/users/good-user', {
+      email: 'good@example.com',
+      phone: '+821012345678',
+      timezone: 'Asia/Seoul',
+      locale: 'ko-KR',
+    });
+    expect(response.status).toBe(201);
+    expect(response.body).toMatchObject({ phone: '+821012345678', timezone: 'Asia/Seoul', locale: 'ko-KR' });
+  });
+});
+
+describe('bulk upsert', () => {
+  it('reports per-item results: good items are stored, bad ones name their field', async () => {
+    await herald.api('PUT', '/v1/users/bulk-2', { name: 'before' });
+    const response = await herald.api('POST', '/v1/users/bulk', {
+      users: [
+        { id: 'bulk-1', email: 'b1@example.com' },
+        { id: 'bulk-2', name: 'after' },
+        { id: 'bulk-3', phone: '12345' },
+        { id: 'bad id with spaces' },
+      ],
+    });
+    expect(response.status).toBe(207);
+    expect(response.body).toMatchObject({ succeeded: 2, failed: 2 });
+    expect(response.body.results.map((r: { status: string }) => r.status)).toEqual([
+      'created',
+      'updated',
+      'error',
+      'error',
+    ]);
+    expect(response.body.results[2].error).toMatchObject({ code: 'validation_error', field: 'phone' });
+    expect(response.body.results[3].error.field).toBe('id');
+    expect((await herald.api('GET', '/v1/users/bulk-2')).body.name).toBe('after');
+    expect((await herald.api('GET', '/v1/users/bulk-3')).status).toBe(404);
+  });
+
+  it('refuses more than 1,000 users in one request', async () => {
+    const users = Array.from({ length: 1001 }, (_, i) => ({ id: `many-${i}` }));
+    const response = await herald.api('POST', '/v1/users/bulk', { users });
+    expect(response.status).toBe(400);
+    expect(response.body.error.details[0].field).toBe('body.users');
+  });
+});
+
+describe('devices', () => {
+  it('the same token again updates the device; a token registered by another user moves to that user', async () => {
+    await herald.api('PUT', '/v1/users/alice', {});
+    await herald.api('PUT', '/v1/users/bob', {});
+    const first = await herald.api('POST', '/v1/users/alice/devices', {
+      platform: 'android',
+      token: 'shared-token-123',
+    });
+    expect(first.status).toBe(201);
+    const again = await herald.api('POST', '/v1/users/alice/devices', {
+      platform: 'android',
+      token: 'shared-token-123',
+    });
+    expect(again.status).toBe(200);
+    expect(again.body.id).toBe(first.body.id);
+
+    const moved = await herald.api('POST', '/v1/users/bob/devices', { platform: 'android', token: 'shared-token-123' });
+    expect(moved.body).toMatchObject({ id: first.body.id, userId: 'bob', active: true });
+    expect((await herald.api('GET', '/v1/users/alice/devices')).body.devices).toEqual([]);
+    expect((await herald.api('GET', '/v1/users/bob/devices')).body.devices).toHaveLength(1);
+  });
+});
+
+describe('erasure', () => {
+  it('DELETE /v1/users/{id} says what it erased and leaves nothing personal in the database', async () => {
+    const email = 'erase-me@example.com';
+    const phone = '+14155550177';
+    const token = 'erase-device-token-42';
+    await herald.api('PUT', '/v1/users/erase-me', { email, phone, name: 'Eve Erasable', data: { city: 'Lyon' } });
+    await herald.api('POST', '/v1/users/erase-me/devices', { platform: 'ios', token });
+    await herald.api('PUT', '/v1/users/erase-me/preferences', { channels: { push: true } });
+    const { id } = await send({ userId: 'erase-me', data: { n: 'Eve Erasable' } });
+    expect((await waitForNotification(herald, id)).status).toBe('delivered');
+
+    const response = await herald.api('DELETE', '/v1/users/erase-me');
+    expect(response.status).toBe(200);
+    expect(response.body.erased).toMatchObject({
+      user: 1,
+      devices: 1,
+      preferences: 1,
+      deliveries: 3,
+      notifications: 1,
+      outboxMessages: 3,
+    });
+
+    // Every row of every table, as text: none of the personal data is left.
+    const tables = ['users', 'devices', 'preferences', 'notifications', 'deliveries', 'outbox_messages'];
+    for (const table of tables) {
+      const rows = await herald.db.prisma.$queryRawUnsafe<unknown[]>(
+        `SELECT row_to_json(t)::text AS j FROM "${table}" t`,
+      );
+      const dump = JSON.stringify(rows);
+      for (const secret of [email, phone, token, 'Eve Erasable', 'Lyon']) expect(dump).not.toContain(secret);
+    }
+    expect((await herald.api('GET', '/v1/users/erase-me')).status).toBe(404);
+    // The notification log keeps the fact that something was sent, without the content.
+    const log = (await herald.api('GET', `/v1/notifications/${id}`)).body;
+    expect(
+      log.deliveries.every((d: { target: string }) => d.target === '[erased]' || d.target.startsWith('dev_')),
+    ).toBe(true);
+  });
+});
+
+describe('categories and preferences', () => {
+  beforeAll(async () => {
+    await herald.api('PUT', '/v1/categories/security', { critical: true, description: 'Sign-in alerts' });
+    await herald.api('PUT', '/v1/categories/marketing', { channels: { sms: false } });
+    await herald.api('PUT', '/v1/users/carol', { email: 'carol@example.com', phone: '+14155550188' });
+    await herald.api('POST', '/v1/users/carol/devices', { platform: 'web', token: 'carol-web-token' });
+  });
+
+  it('a category default turns a channel off for users who set nothing, with the reason recorded', async () => {
+    const n = await waitForNotification(herald, (await send({ userId: 'carol', category: 'marketing' })).id);
+    expect(n.status).toBe('delivered');
+    const sms = n.deliveries.find((d: { channel: string }) => d.channel === 'sms');
+    expect(sms).toMatchObject({ status: 'skipped', error: 'category_default_off_sms' });
+  });
+
+  it('a user who mutes a category gets nothing from it (suppressed, with the reason), but critical ones still arrive', async () => {
+    await herald.api('PUT', '/v1/users/carol/preferences', {
+      channels: { push: false, sms: false, email: false },
+      categories: { marketing: { enabled: false }, security: { enabled: false } },
+    });
+    const muted = await waitForNotification(herald, (await send({ userId: 'carol', category: 'marketing' })).id);
+    expect(muted.status).toBe('suppressed');
+    expect(muted.deliveries.map((d: { error: string }) => d.error)).toEqual(Array(3).fill('user_disabled_category'));
+
+    const critical = await waitForNotification(herald, (await send({ userId: 'carol', category: 'security' })).id);
+    expect(critical.status).toBe('delivered');
+    expect(critical.deliveries.map((d: { status: string }) => d.status)).toEqual(['sent', 'sent', 'sent']);
+  });
+
+  it('PUT /v1/categories validates its input', async () => {
+    const response = await herald.api('PUT', '/v1/categories/bad', { critical: 'yes' });
+    expect(response.status).toBe(400);
+    expect(response.body.error.details[0].field).toBe('body.critical');
+    expect((await herald.api('GET', '/v1/categories')).body.categories.map((c: { name: string }) => c.name)).toEqual([
+      'marketing',
+      'security',
+    ]);
+  });
+});
+
+describe('quiet hours', () => {
+  it('holds a notification inside the window (status scheduled, with the release time) and applies a change made while it waits', async () => {
+    const now = new Date();
+    const hhmm = (d: Date) =>
+      `${String(d.getUTCHours()).padStart(2, '0')}:${String(d.getUTCMinutes()).padStart(2, '0')}`;
+    // A window around "now" in UTC, long enough that it cannot end during the test.
+    const start = hhmm(new Date(now.getTime() - 3600_000));
+    const end = hhmm(new Date(now.getTime() + 3 * 3600_000));
+    await herald.api('PUT', '/v1/users/dave', { phone: '+14155550199', timezone: 'UTC' });
+    await herald.api('PUT', '/v1/users/dave/preferences', { quietHours: { start, end } });
+
+    const { id } = await send({ userId: 'dave', channels: ['sms'] });
+    let held;
+    for (let i = 0; i < 100; i++) {
+      held = (await herald.api('GET', `/v1/notifications/${id}`)).body;
+      if (held.holdReason) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(held).toMatchObject({ status: 'scheduled', holdReason: 'quiet_hours' });
+    expect(Date.parse(held.heldUntil)).toBeGreaterThan(now.getTime());
+    expect(held.deliveries).toEqual([]);
+
+    // The user drops their quiet hours: the waiting notification is released at once.
+    await herald.api('PUT', '/v1/users/dave/preferences', { quietHours: null });
+    const done = await waitForNotification(herald, id, 30_000);
+    expect(done).toMatchObject({ status: 'delivered', heldUntil: null, holdReason: null });
+  });
+
+  it('a critical notification is not held by quiet hours', async () => {
+    await herald.api('PUT', '/v1/users/erin', { phone: '+14155550111', timezone: 'UTC' });
+    await herald.api('PUT', '/v1/users/erin/preferences', { quietHours: { start: '00:00', end: '23:59' } });
+    const n = await waitForNotification(
+      herald,
+      (await send({ userId: 'erin', category: 'security', channels: ['sms'] })).id,
+    );
+    expect(n).toMatchObject({ status: 'delivered', heldUntil: null });
+  });
+});
