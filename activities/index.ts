@@ -5,9 +5,11 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { PrismaClient } from '../generated/prisma/client';
+import { acceptNotification, NotificationRejectedError } from '../lib/accept-notification';
 import { newDeliveryId } from '../lib/ids';
 import {
   preferencesSchema,
+  sendNotificationSchema,
   templateInputSchema,
   TERMINAL_STATUSES,
   type NotificationStatus,
@@ -19,6 +21,7 @@ import { resolveChannels, type CategoryPolicy, type ChannelName } from './prefer
 import type { Channel } from './providers/provider.types';
 import type { ProviderRegistry } from './providers/registry';
 import { pickLocale, renderChannels, TemplateRenderError, type RenderedChannels } from './templates/render';
+import type { NotificationIntakeInput, NotificationIntakeResult } from '../workflows/definitions';
 
 export interface ActivityDeps {
   db: PrismaClient;
@@ -128,6 +131,56 @@ export function createActivities({ db, providers, clock = () => new Date() }: Ac
   }
 
   return {
+    /**
+     * The API's accept use case, for the intake workflow (the client SDK over Temporal): validates the request with
+     * the API's schema, records the notification and starts its workflow with the worker's client. A refusal is an
+     * answer, not a failure; only an unreachable database or Temporal throws (and is retried).
+     */
+    async acceptNotification({
+      idempotencyKey,
+      notification,
+    }: NotificationIntakeInput): Promise<NotificationIntakeResult> {
+      const parsed = sendNotificationSchema.safeParse(notification);
+      if (
+        !parsed.success ||
+        typeof idempotencyKey !== 'string' ||
+        idempotencyKey.length < 1 ||
+        idempotencyKey.length > 255
+      ) {
+        const issues = (parsed.error?.issues ?? []).map((issue) => ({
+          field: issue.path.map(String).join('.'),
+          code: issue.code,
+          message: issue.message,
+        }));
+        const first = issues[0] ?? { field: 'eventId', code: 'invalid', message: 'must be 1 to 255 characters' };
+        return {
+          accepted: false,
+          code: 'validation_error',
+          message: `${first.field}: ${first.message}`,
+          details: issues.length > 0 ? issues : [first],
+        };
+      }
+      const { client, info } = Context.current();
+      try {
+        const accepted = await acceptNotification(
+          { db, temporal: client, taskQueue: info.taskQueue, now: clock },
+          idempotencyKey,
+          parsed.data,
+        );
+        return { accepted: true, ...accepted };
+      } catch (error) {
+        if (error instanceof NotificationRejectedError) {
+          return {
+            accepted: false,
+            code: error.code,
+            message: error.message,
+            details: { resource: error.resource, id: error.id },
+          };
+        }
+        throw error;
+      }
+    },
+
     /**
      * Marks a notification as waiting (for its send time, or held by quiet hours until `heldUntil`), or canceled
      * before it was sent.

@@ -15,7 +15,10 @@ export class HttpError extends Error {
 }
 
 export const notFound = (what: string, id: string) =>
-  new HttpError(404, `${what}_not_found`, `${what.replace(/_/g, ' ')} ${JSON.stringify(id)} does not exist`);
+  new HttpError(404, `${what}_not_found`, `${what.replace(/_/g, ' ')} ${JSON.stringify(id)} does not exist`, {
+    resource: what,
+    id,
+  });
 
 export function validationError(error: ZodError, where = 'body'): HttpError {
   const issues = error.issues.map((issue) => ({

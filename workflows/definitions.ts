@@ -3,6 +3,7 @@
  * Deterministic and dependency-free, so both sides of the wire can import it.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { NotificationStatus, SendNotificationInput } from '../lib/schemas';
 
 export const NOTIFICATION_WORKFLOW = 'sendNotification';
 
@@ -20,7 +21,10 @@ export interface CancelResult {
   phase: NotificationPhase;
 }
 
-/** Cancels a notification that has not started sending. Answered synchronously, so the API can tell the caller. */
+/**
+ * Cancels a notification that has not started sending. Answered once the cancellation is recorded, so the caller (the
+ * API, or the client SDK without a database) can tell its own caller, and a read right after sees it.
+ */
 export const cancelUpdate = defineUpdate<CancelResult>('cancel');
 export const phaseQuery = defineQuery<NotificationPhase>('phase');
 
@@ -29,3 +33,22 @@ export const phaseQuery = defineQuery<NotificationPhase>('phase');
  * update: the API fans it out to every waiting notification of the user and needs no answer.
  */
 export const preferencesChangedSignal = defineSignal('preferencesChanged');
+
+/**
+ * The intake: a short workflow that accepts a notification for a client that cannot write Herald's database (the
+ * client SDK over Temporal). It runs the API's own accept use case on a worker: record the row, then start the
+ * notification workflow, and answers with the outcome, so an unknown user or template is an answer and not a burned
+ * key. One intake per key at a time (USE_EXISTING); a later one finds the accepted notification and changes nothing.
+ */
+export const NOTIFICATION_INTAKE_WORKFLOW = 'notificationIntake';
+
+export interface NotificationIntakeInput {
+  idempotencyKey: string;
+  /** The request as the API takes it. Its `data` (template variables) is in this workflow's history: see docs. */
+  notification: SendNotificationInput;
+}
+
+export type NotificationIntakeResult =
+  | { accepted: true; id: string; status: NotificationStatus; replayed: boolean }
+  /** Refused like the API refuses: `code` is the API's error code (user_not_found, template_not_found, ...). */
+  | { accepted: false; code: string; message: string; details?: unknown };

@@ -1,1 +1,2 @@
 export { sendNotification } from './send-notification.workflow';
+export { notificationIntake } from './notification-intake.workflow';

@@ -43,6 +43,9 @@ function fakeActivities(
     return { providerMessageId: `${channel}-msg` };
   };
   const activities: Activities = {
+    async acceptNotification() {
+      throw new Error('the intake activity is not part of sendNotification');
+    },
     async setNotificationStatus(_id, status) {
       calls.push(`status:${status}`);
     },

@@ -1,4 +1,11 @@
-import { ActivityFailure, ApplicationFailure, condition, proxyActivities, setHandler } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  allHandlersFinished,
+  ApplicationFailure,
+  condition,
+  proxyActivities,
+  setHandler,
+} from '@temporalio/workflow';
 import type { Duration, RetryPolicy } from '@temporalio/common';
 import type { Activities, PlannedDelivery } from '../activities';
 import {
@@ -64,9 +71,12 @@ function describe(error: unknown): string {
 export async function sendNotification(input: SendNotificationWorkflowInput): Promise<string> {
   let phase: NotificationPhase = 'waiting';
   let canceled = false;
+  let cancelRecorded = false;
   setHandler(phaseQuery, () => phase);
-  setHandler(cancelUpdate, () => {
+  setHandler(cancelUpdate, async () => {
     if (phase === 'waiting') canceled = true;
+    // Answer once the database says canceled, so whoever asked can read it back at once.
+    if (canceled) await condition(() => cancelRecorded);
     return { canceled, phase: canceled ? 'done' : phase };
   });
 
@@ -96,6 +106,8 @@ export async function sendNotification(input: SendNotificationWorkflowInput): Pr
   if (canceled) {
     phase = 'done';
     await store.setNotificationStatus(input.notificationId, 'canceled');
+    cancelRecorded = true;
+    await condition(allHandlersFinished);
     return 'canceled';
   }
 

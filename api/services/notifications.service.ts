@@ -1,13 +1,13 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { Prisma, type Db } from '../../lib/db';
-import { newEventKey, newNotificationId, notificationWorkflowId } from '../../lib/ids';
+import { acceptNotification, NotificationRejectedError, WorkflowStartError } from '../../lib/accept-notification';
+import type { Prisma, Db } from '../../lib/db';
+import { newEventKey } from '../../lib/ids';
 import {
   TERMINAL_STATUSES,
   type NotificationStatus,
   type NotificationView,
   type SendNotificationInput,
 } from '../../lib/schemas';
-import { startNotificationWorkflow } from '../../lib/start-notification';
 import { cancelUpdate, preferencesChangedSignal } from '../../workflows/definitions';
 import { HttpError, notFound } from '../errors';
 
@@ -51,19 +51,6 @@ export interface NotificationServiceDeps {
 }
 
 export function createNotificationService({ db, temporal, taskQueue }: NotificationServiceDeps) {
-  async function ensureStarted(row: { id: string; idempotencyKey: string; status: string; sendAt: Date | null }) {
-    // Only a notification that has not progressed can be missing its workflow (its start failed after the insert).
-    if (row.status !== 'accepted' && row.status !== 'scheduled') return;
-    try {
-      await startNotificationWorkflow(temporal, taskQueue, row.idempotencyKey, {
-        notificationId: row.id,
-        ...(row.sendAt ? { sendAt: row.sendAt.toISOString() } : {}),
-      });
-    } catch (error) {
-      throw new HttpError(503, 'temporal_unavailable', `could not start the notification: ${(error as Error).message}`);
-    }
-  }
-
   return {
     /** Accepts a notification: 202 only once its workflow has durably started. The same key is the same notification. */
     async send(
@@ -74,48 +61,13 @@ export function createNotificationService({ db, temporal, taskQueue }: Notificat
         throw new HttpError(400, 'idempotency_key_mismatch', 'Idempotency-Key header and eventId differ');
       }
       const key = input.eventId ?? headerKey ?? newEventKey();
-      const existing = await db.notification.findUnique({ where: { idempotencyKey: key } });
-      if (existing) {
-        await ensureStarted(existing);
-        return { id: existing.id, status: existing.status as NotificationStatus, replayed: true };
-      }
-
-      const [user, template] = await Promise.all([
-        db.user.findUnique({ where: { id: input.userId }, select: { id: true } }),
-        db.template.findUnique({ where: { id: input.template }, select: { currentVersion: true } }),
-      ]);
-      if (!user) throw notFound('user', input.userId);
-      if (!template) throw notFound('template', input.template);
-
-      const sendAt = input.sendAt ? new Date(input.sendAt) : null;
-      let row;
       try {
-        row = await db.notification.create({
-          data: {
-            id: newNotificationId(),
-            idempotencyKey: key,
-            workflowId: notificationWorkflowId(key),
-            userId: input.userId,
-            templateId: input.template,
-            templateVersion: template.currentVersion,
-            data: (input.data ?? {}) as Prisma.InputJsonValue,
-            channels: input.channels ?? [],
-            category: input.category ?? null,
-            status: sendAt && sendAt.getTime() > Date.now() ? 'scheduled' : 'accepted',
-            sendAt,
-          },
-        });
+        return await acceptNotification({ db, temporal, taskQueue }, key, input);
       } catch (error) {
-        // A concurrent request with the same key won the insert: answer with its notification.
-        if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') {
-          const winner = await db.notification.findUniqueOrThrow({ where: { idempotencyKey: key } });
-          await ensureStarted(winner);
-          return { id: winner.id, status: winner.status as NotificationStatus, replayed: true };
-        }
+        if (error instanceof NotificationRejectedError) throw notFound(error.resource, error.id);
+        if (error instanceof WorkflowStartError) throw new HttpError(503, 'temporal_unavailable', error.message);
         throw error;
       }
-      await ensureStarted(row);
-      return { id: row.id, status: row.status as NotificationStatus, replayed: false };
     },
 
     async get(id: string): Promise<NotificationView> {
