@@ -18,11 +18,15 @@ export interface HeraldWorkerOptions {
 
 const PREBUILT_BUNDLE = path.resolve(__dirname, '..', 'dist', 'workflow-bundle.js');
 
-/** A worker for Herald's workflows and activities. Uses the prebuilt workflow bundle when the image ships one. */
+/**
+ * A worker for Herald's workflows and activities. In production it uses the bundle prebuilt into the image
+ * (scripts/bundle-workflows.ts); elsewhere it bundles the source, so a stale bundle is never run by mistake.
+ */
 export async function createHeraldWorker(options: HeraldWorkerOptions): Promise<Worker> {
-  const workflows = fs.existsSync(PREBUILT_BUNDLE)
-    ? { workflowBundle: { codePath: PREBUILT_BUNDLE } }
-    : { workflowsPath: require.resolve('../workflows') };
+  const workflows =
+    process.env.NODE_ENV === 'production' && fs.existsSync(PREBUILT_BUNDLE)
+      ? { workflowBundle: { codePath: PREBUILT_BUNDLE } }
+      : { workflowsPath: require.resolve('../workflows') };
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,
