@@ -9,7 +9,10 @@ import {
   preferencesSchema,
   sendNotificationSchema,
   templateInputSchema,
+  templatePreviewInputSchema,
+  templatePreviewSchema,
   templateSchema,
+  templateVersionsSchema,
   userInputSchema,
   userSchema,
 } from '../lib/schemas';
@@ -98,6 +101,30 @@ export function buildOpenApiDocument(publicUrl: string) {
     path: '/v1/templates/{templateId}',
     request: { params: path('templateId') },
     responses: { 200: json(templateSchema, 'Current version'), ...errors },
+  });
+  route({
+    method: 'get',
+    path: '/v1/templates/{templateId}/versions',
+    summary: 'The versions of a template, newest first',
+    request: { params: path('templateId') },
+    responses: { 200: json(templateVersionsSchema, 'Versions'), ...errors },
+  });
+  route({
+    method: 'get',
+    path: '/v1/templates/{templateId}/versions/{version}',
+    summary: 'One stored version of a template',
+    request: { params: z.object({ templateId: z.string(), version: z.string() }) },
+    responses: { 200: json(templateSchema, 'That version'), ...errors },
+  });
+  route({
+    method: 'post',
+    path: '/v1/templates/{templateId}/preview',
+    summary: 'Render with sample data: SMS encoding and segments, push payload size, missing variables',
+    request: {
+      params: path('templateId'),
+      body: { content: { 'application/json': { schema: templatePreviewInputSchema } } },
+    },
+    responses: { 200: json(templatePreviewSchema, 'The rendered channels and their figures'), ...errors },
   });
   route({
     method: 'post',

@@ -203,3 +203,72 @@ export const acceptedSchema = z
 export const errorSchema = z
   .object({ error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }) })
   .meta({ id: 'Error' });
+
+const localeTag = z.string().regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'must be a BCP 47 tag, e.g. en-US');
+
+export const templatePreviewInputSchema = z
+  .object({
+    /** Sample data, as `data` of POST /v1/notifications. */
+    data: jsonObject.optional(),
+    /** Preview for this locale (fallback `ko-KR` → `ko` → default); defaults to the user's. */
+    locale: localeTag.optional(),
+    /** A stored user whose `user.*` variables (and locale) the preview uses. */
+    userId: idSchema.optional(),
+    /** A past version; defaults to the current one. */
+    version: z.number().int().min(1).optional(),
+  })
+  .strict()
+  .meta({ id: 'TemplatePreviewInput' });
+export type TemplatePreviewInput = z.infer<typeof templatePreviewInputSchema>;
+
+const missingVariable = z.object({ field: z.string(), variable: z.string() });
+export const templatePreviewSchema = z
+  .object({
+    template: z.string(),
+    version: z.number().int(),
+    locale: z.object({ requested: z.string().nullable(), used: z.string().nullable() }),
+    channels: z.object({
+      push: z
+        .object({
+          title: z.string(),
+          body: z.string(),
+          data: z.record(z.string(), z.string()).optional(),
+          payloadBytes: z.object({ apns: z.number().int(), fcm: z.number().int() }),
+          limitBytes: z.number().int(),
+          fits: z.boolean(),
+          missingVariables: z.array(missingVariable),
+        })
+        .optional(),
+      sms: z
+        .object({
+          body: z.string(),
+          encoding: z.enum(['GSM-7', 'UCS-2']),
+          characters: z.number().int(),
+          units: z.number().int(),
+          segments: z.number().int(),
+          perSegment: z.number().int(),
+          nonGsmCharacters: z.array(z.string()),
+          missingVariables: z.array(missingVariable),
+        })
+        .optional(),
+      email: z
+        .object({
+          subject: z.string(),
+          html: z.string().optional(),
+          text: z.string().optional(),
+          textDerived: z.boolean(),
+          missingVariables: z.array(missingVariable),
+        })
+        .optional(),
+    }),
+    missingVariables: z.array(z.string()),
+  })
+  .meta({ id: 'TemplatePreview' });
+
+export const templateVersionsSchema = z
+  .object({
+    id: z.string(),
+    currentVersion: z.number().int(),
+    versions: z.array(z.object({ version: z.number().int(), createdAt: z.string(), current: z.boolean() })),
+  })
+  .meta({ id: 'TemplateVersions' });
