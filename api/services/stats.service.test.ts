@@ -174,5 +174,13 @@ describe('GET /v1/stats figures', () => {
     expect(text).toContain('"Index Name":"tracking_events_stats_idx"');
     expect(text).toContain('"Node Type":"Index Only Scan"');
     expect(text).not.toContain('"Node Type":"Seq Scan"');
+
+    // By day over a month: hashed into its 31 days (statistics on the expression), not sorted row by row.
+    const byDay = statsQuery({ from: '2025-02-01T00:00:00Z', to: '2025-03-01T00:00:00Z' }, 'day');
+    const dayRows = await db.prisma.$queryRaw<{ 'QUERY PLAN': unknown }[]>`EXPLAIN (FORMAT JSON) ${byDay}`;
+    const dayPlan = JSON.stringify(dayRows[0]?.['QUERY PLAN']);
+    expect(dayPlan).toContain('"Index Name":"tracking_events_stats_idx"');
+    expect(dayPlan).toMatch(/"Node Type":"Aggregate","Strategy":"Hashed"/);
+    expect(dayPlan).not.toMatch(/"Strategy":"Sorted"/);
   });
 });
