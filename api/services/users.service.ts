@@ -89,6 +89,8 @@ export function createUserService(db: Db) {
           data: { target: '[erased]', content: Prisma.DbNull, error: null },
         });
         const notifications = await tx.notification.updateMany({ where: { userId }, data: { data: {} } });
+        // Tracking events stay for the statistics, without their details (clicked URLs, bounce reasons).
+        await tx.trackingEvent.updateMany({ where: { notification: { userId } }, data: { metadata: Prisma.DbNull } });
         await tx.user.delete({ where: { id: userId } });
         return {
           erased: {

@@ -263,9 +263,10 @@ describe('email done properly', () => {
 describe('tracked links and the open pixel', () => {
   let done: { id: string; deliveries: Delivery[] };
   let html: string;
+  let userId: string;
 
   beforeAll(async () => {
-    const userId = await createUser();
+    userId = await createUser();
     done = await sendAndWait({ userId, template: 'order', channels: ['email'], data: { name: 'Ada', order: 'L-1' } });
     html = mailFor(deliveryOf(done, 'email').id).html;
   });
@@ -324,6 +325,15 @@ describe('tracked links and the open pixel', () => {
     expect(opens).toHaveLength(before + 1);
     expect(opens.at(-1)).toMatchObject({ source: 'pixel', channel: 'email' });
     expect((await fetch(local(pixel.replace(/.{5}\.gif$/, 'AAAAA.gif')))).status).toBe(404);
+  });
+
+  it('once the user is erased, their links answer 410 and their events keep no details', async () => {
+    expect((await herald.api('DELETE', `/v1/users/${userId}`)).status).toBe(200);
+    const response = await fetch(local(trackedLinks(html)[0]!), { redirect: 'manual' });
+    expect(response.status).toBe(410);
+    expect(response.headers.get('location')).toBeNull();
+    const timeline = await events(done.id);
+    expect(timeline.find((e) => e.type === 'clicked')).toMatchObject({ metadata: null });
   });
 });
 
