@@ -43,7 +43,8 @@ export function trackingRoutes(tracking: TrackingService): Router {
     const token = req.params.token;
     try {
       if (!TOKEN.test(token)) throw new HttpError(404, 'invalid_link', 'this link is not valid');
-      const url = await tracking.click(token);
+      // Express answers HEAD with the GET route; a HEAD is a scanner probing the link, not a click.
+      const url = await tracking.click(token, { record: req.method !== 'HEAD' });
       res.set('Cache-Control', 'no-store').set('Referrer-Policy', 'no-referrer').redirect(302, url);
     } catch (error) {
       refused(res, error);
@@ -53,7 +54,7 @@ export function trackingRoutes(tracking: TrackingService): Router {
   router.get('/o/:file', async (req, res) => {
     const match = /^(.+)\.gif$/.exec(req.params.file);
     if (!match || !TOKEN.test(match[1]!)) throw new HttpError(404, 'invalid_link', 'this link is not valid');
-    await tracking.open(match[1]!);
+    await tracking.open(match[1]!, { record: req.method !== 'HEAD' });
     res.status(200).set('Content-Type', 'image/gif').set('Cache-Control', 'no-store, max-age=0').send(PIXEL);
   });
 

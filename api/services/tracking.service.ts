@@ -22,8 +22,11 @@ export function createTrackingService(db: Db, tracking: Tracking) {
   }
 
   return {
-    /** The original URL behind a tracked link, after recording the click (and an open, which a click implies). */
-    async click(token: string): Promise<string> {
+    /**
+     * The original URL behind a tracked link, after recording the click (and an open, which a click implies).
+     * `record: false` for HEAD requests: link scanners probe with them, people do not.
+     */
+    async click(token: string, { record = true } = {}): Promise<string> {
       const verified = (await signer()).verifyClick(token);
       if (!verified) throw invalidLink();
       const delivery = await db.delivery.findUnique({ where: { id: verified.deliveryId }, select: { content: true } });
@@ -34,6 +37,7 @@ export function createTrackingService(db: Db, tracking: Tracking) {
         throw new HttpError(410, 'link_expired', 'this link is no longer available');
       }
       const { about } = await subjectOf(verified.deliveryId);
+      if (!record) return url;
       const click = await recordTrackingEvent(db, {
         ...about,
         type: 'clicked',
@@ -52,11 +56,11 @@ export function createTrackingService(db: Db, tracking: Tracking) {
       return url;
     },
 
-    async open(token: string): Promise<void> {
+    async open(token: string, { record = true } = {}): Promise<void> {
       const verified = (await signer()).verifyOpen(token);
       if (!verified) throw invalidLink();
       const { about } = await subjectOf(verified.deliveryId);
-      await recordTrackingEvent(db, { ...about, type: 'opened', source: 'pixel' });
+      if (record) await recordTrackingEvent(db, { ...about, type: 'opened', source: 'pixel' });
     },
 
     /** What an unsubscribe link would turn off, without changing anything (the confirmation page). */

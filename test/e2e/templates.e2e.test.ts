@@ -16,7 +16,7 @@ let herald: TestHerald;
 beforeAll(async () => {
   temporal = await createTimeSkippingTemporal();
   fakes = await startProviderFakes();
-  herald = await startTestHerald({ env: fakes.env, temporal });
+  herald = await startTestHerald({ env: { ...fakes.env, HERALD_TRACK_SMS_LINKS: 'true' }, temporal });
 });
 
 afterAll(async () => {
@@ -108,6 +108,24 @@ describe('versions', () => {
     const first = await herald.api('GET', '/v1/templates/pinned/versions/1');
     expect(first.body).toMatchObject({ version: 1, channels: { sms: { body: 'v1: hello {{ name }}' } } });
     expect((await herald.api('GET', '/v1/templates/pinned/versions/9')).status).toBe(404);
+  });
+});
+
+describe('SMS links', () => {
+  it('with HERALD_TRACK_SMS_LINKS, a link in an SMS is sent as a tracked redirect to it', async () => {
+    await put('/v1/templates/sms-link', {
+      channels: { sms: { body: 'Track it: https://shop.example/o/{{ order }}.' } },
+    });
+    await put('/v1/users/sms-link', { phone: '+14155550199' });
+    const done = await waitForNotification(
+      herald,
+      (await send({ userId: 'sms-link', template: 'sms-link', data: { order: 'Z-9' } })).id,
+    );
+    const body = String(fakes.twilio.requests.at(-1)!.body?.Body);
+    const link = /http:\/\/localhost:3000\/t\/\S+(?=\.$)/.exec(body)?.[0];
+    expect(link).toContain(`/t/${done.deliveries[0].id}.0.`);
+    const response = await fetch(link!.replace('http://localhost:3000', herald.url), { redirect: 'manual' });
+    expect(response.headers.get('location')).toBe('https://shop.example/o/Z-9');
   });
 });
 

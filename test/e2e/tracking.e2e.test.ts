@@ -273,6 +273,11 @@ describe('tracked links and the open pixel', () => {
 
   it('a tracked link redirects to the original URL and records the click (and the open it implies)', async () => {
     const [link] = trackedLinks(html);
+    // A scanner's HEAD is answered but not counted.
+    const probe = await fetch(local(link!), { method: 'HEAD', redirect: 'manual' });
+    expect(probe.status).toBe(302);
+    expect((await events(done.id)).filter((e) => e.type === 'clicked')).toEqual([]);
+
     const response = await fetch(local(link!), { redirect: 'manual' });
     expect(response.status).toBe(302);
     expect(response.headers.get('location')).toBe('https://shop.example/orders/L-1?utm=mail&x=1');
