@@ -7,6 +7,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { PrismaClient } from '../generated/prisma/client';
 import { acceptNotification, NotificationRejectedError } from '../lib/accept-notification';
 import { newDeliveryId } from '../lib/ids';
+import type { Tracking } from '../lib/tracking/tracking';
 import {
   preferencesSchema,
   sendNotificationSchema,
@@ -16,17 +17,22 @@ import {
   type Preferences,
 } from '../lib/schemas';
 import { NON_RETRYABLE, scrub, toActivityFailure } from './delivery-failure';
+import { composeEmail, type ComposedEmail } from './email/compose-email';
 import { quietHoursRelease } from './preferences/quiet-hours';
 import { resolveChannels, type CategoryPolicy, type ChannelName } from './preferences/resolve-channels';
 import type { Channel } from './providers/provider.types';
 import type { ProviderRegistry } from './providers/registry';
 import { pickLocale, renderChannels, TemplateRenderError, type RenderedChannels } from './templates/render';
+import { flagContact, recordFailed, recordSent } from './tracking/delivery-outcomes';
+import { LinkTable, rewriteTextLinks } from './tracking/rewrite-links';
 import type { NotificationIntakeInput, NotificationIntakeResult } from '../workflows/definitions';
 
 export interface ActivityDeps {
   db: PrismaClient;
   providers: ProviderRegistry;
   clock?: () => Date;
+  /** Tracking links, open pixel and List-Unsubscribe (absent: messages go out as rendered). */
+  tracking?: Tracking;
 }
 
 export interface PlannedDelivery {
@@ -39,7 +45,7 @@ export interface PreparedNotification {
   deliveries: PlannedDelivery[];
 }
 
-export function createActivities({ db, providers, clock = () => new Date() }: ActivityDeps) {
+export function createActivities({ db, providers, clock = () => new Date(), tracking }: ActivityDeps) {
   /** An unknown category is an ordinary one: not critical, no defaults. */
   async function loadCategory(name: string): Promise<(CategoryPolicy & { quietHours: string }) | null> {
     const row = await db.category.findUnique({ where: { name } });
@@ -67,7 +73,11 @@ export function createActivities({ db, providers, clock = () => new Date() }: Ac
     const delivery = await db.delivery.findUnique({ where: { id: deliveryId } });
     if (!delivery) throw ApplicationFailure.nonRetryable(`delivery ${deliveryId} not found`, NON_RETRYABLE.NotFound);
     // A retry after the provider accepted and the result was recorded must not send again.
-    if (delivery.status === 'sent') return { providerMessageId: delivery.providerMessageId ?? undefined };
+    if (delivery.status === 'sent') {
+      // The event may not have been recorded if the last attempt died right after the update (it is idempotent).
+      await recordSent(db, deliveryId, delivery.sentAt ?? clock());
+      return { providerMessageId: delivery.providerMessageId ?? undefined };
+    }
     if (delivery.status !== 'pending') return {};
 
     // Record the attempt before calling the provider, so an operator sees attempts that died mid-call.
@@ -95,22 +105,28 @@ export function createActivities({ db, providers, clock = () => new Date() }: Ac
           idempotencyKey: deliveryId,
         });
       } else {
+        const { subject, html, text, headers } = content as ComposedEmail;
         result = await providers.get('email', delivery.provider).send({
           to: delivery.target,
-          ...(content as NonNullable<RenderedChannels['email']>),
+          subject,
+          ...(html !== undefined ? { html } : {}),
+          ...(text !== undefined ? { text } : {}),
+          ...(headers ? { headers } : {}),
           idempotencyKey: deliveryId,
         });
       }
+      const sentAt = clock();
       await db.delivery.update({
         where: { id: deliveryId },
         data: {
           status: 'sent',
           providerMessageId: result.providerMessageId ?? null,
-          sentAt: clock(),
+          sentAt,
           error: null,
           errorKind: null,
         },
       });
+      await recordSent(db, deliveryId, sentAt);
       return result;
     } catch (error) {
       if (error instanceof ApplicationFailure) throw error;
@@ -125,6 +141,20 @@ export function createActivities({ db, providers, clock = () => new Date() }: Ac
           where: { id: delivery.deviceId },
           data: { active: false, deactivatedAt: clock(), deactivationReason: failure.message },
         });
+      } else if (failure.type === NON_RETRYABLE.InvalidRecipient && channel !== 'push') {
+        // Likewise an address or number the provider refused as invalid: flagged until the user's contact changes.
+        const notification = await db.notification.findUnique({
+          where: { id: delivery.notificationId },
+          select: { userId: true },
+        });
+        if (notification) {
+          await flagContact(
+            db,
+            { userId: notification.userId, channel, target: delivery.target },
+            failure.message,
+            clock(),
+          );
+        }
       }
       throw failure;
     }
@@ -280,11 +310,15 @@ export function createActivities({ db, providers, clock = () => new Date() }: Ac
         preferences,
       });
       const sending = decisions.filter((d) => d.send).map((d) => d.channel);
+      // The email's delivery id is known before rendering, so the body can link to its own unsubscribe URL.
+      const emailDeliveryId = newDeliveryId();
+      const urls = tracking ? await tracking.urls() : undefined;
       let rendered: RenderedChannels;
       try {
         rendered = await renderChannels(channels, sending, {
           ...((notification.data ?? {}) as Record<string, unknown>),
           user: { id: user.id, name: user.name, locale: user.locale, data: user.data },
+          unsubscribe_url: urls?.unsubscribe(emailDeliveryId) ?? '',
         });
       } catch (error) {
         if (error instanceof TemplateRenderError) throw await fail(scrub(error.message), NON_RETRYABLE.TemplateError);
@@ -292,6 +326,7 @@ export function createActivities({ db, providers, clock = () => new Date() }: Ac
       }
 
       type Row = {
+        id: string;
         channel: Channel;
         provider: string;
         target: string;
@@ -303,40 +338,71 @@ export function createActivities({ db, providers, clock = () => new Date() }: Ac
       const rows: Row[] = [];
       for (const decision of decisions) {
         const channel = decision.channel;
+        const skip = (error: string) =>
+          rows.push({ id: newDeliveryId(), channel, provider: '-', target: '-', status: 'skipped', error });
         if (!decision.send) {
-          rows.push({ channel, provider: '-', target: '-', status: 'skipped', error: decision.reason });
+          skip(decision.reason);
           continue;
         }
         if (channel === 'push') {
-          if (user.devices.length === 0)
-            rows.push({ channel, provider: '-', target: '-', status: 'skipped', error: 'no_active_device' });
+          if (user.devices.length === 0) skip('no_active_device');
           for (const device of user.devices) {
+            const id = newDeliveryId();
+            const push = rendered.push!;
             rows.push({
+              id,
               channel,
               provider: providers.providerIdFor('push', device.provider as 'apns' | 'fcm'),
               target: device.id,
               deviceId: device.id,
               status: 'pending',
-              content: rendered.push,
+              // The app reports opens with these (POST /v1/events).
+              content: {
+                ...push,
+                data: { ...push.data, herald_notification_id: notificationId, herald_delivery_id: id },
+              },
+            });
+          }
+        } else if (channel === 'sms') {
+          if (!user.phone) skip('no_phone');
+          else if (user.phoneInvalidAt) skip('phone_invalid');
+          else {
+            const id = newDeliveryId();
+            let body = rendered.sms!.body;
+            let links: string[] | undefined;
+            if (urls && tracking?.config.smsLinks) {
+              const table = new LinkTable((index) => urls.click(id, index));
+              body = rewriteTextLinks(body, table);
+              if (table.links.length > 0) links = table.links;
+            }
+            rows.push({
+              id,
+              channel,
+              provider: providers.providerIdFor('sms'),
+              target: user.phone,
+              status: 'pending',
+              content: { body, ...(links ? { links } : {}) },
             });
           }
         } else {
-          const target = channel === 'sms' ? user.phone : user.email;
-          if (!target) {
+          if (!user.email) skip('no_email');
+          else if (user.emailInvalidAt) skip('email_invalid');
+          else {
             rows.push({
+              id: emailDeliveryId,
               channel,
-              provider: '-',
-              target: '-',
-              status: 'skipped',
-              error: channel === 'sms' ? 'no_phone' : 'no_email',
-            });
-          } else {
-            rows.push({
-              channel,
-              provider: providers.providerIdFor(channel),
-              target,
+              provider: providers.providerIdFor('email'),
+              target: user.email,
               status: 'pending',
-              content: rendered[channel],
+              content: await composeEmail(rendered.email!, {
+                deliveryId: emailDeliveryId,
+                layout: tracking?.config.emailLayout,
+                urls,
+                trackClicks: tracking?.config.clicks,
+                trackOpens: tracking?.config.opens,
+                unsubscribeMailto: tracking?.config.unsubscribeMailto,
+                locale: user.locale,
+              }),
             });
           }
         }
@@ -350,7 +416,7 @@ export function createActivities({ db, providers, clock = () => new Date() }: Ac
           records.push(
             await tx.delivery.create({
               data: {
-                id: newDeliveryId(),
+                id: row.id,
                 notificationId,
                 channel: row.channel,
                 provider: row.provider,
@@ -398,6 +464,8 @@ export function createActivities({ db, providers, clock = () => new Date() }: Ac
         where: { id: deliveryId, status: 'pending' },
         data: { status: 'failed', error: scrub(reason) },
       });
+      const delivery = await db.delivery.findUnique({ where: { id: deliveryId }, select: { status: true } });
+      if (delivery?.status === 'failed') await recordFailed(db, deliveryId, scrub(reason), clock());
     },
 
     /** The final status, from the deliveries' outcomes. */

@@ -11,8 +11,14 @@ import {
   notificationSchema,
   preferencesSchema,
   sendNotificationSchema,
+  statsSchema,
+  STATS_GROUPS,
   templateInputSchema,
+  templatePreviewInputSchema,
+  templatePreviewSchema,
   templateSchema,
+  templateVersionsSchema,
+  trackingEventInputSchema,
   userInputSchema,
   userSchema,
 } from '../lib/schemas';
@@ -134,6 +140,53 @@ export function buildOpenApiDocument(publicUrl: string) {
     responses: { 200: json(templateSchema, 'Current version'), ...errors },
   });
   route({
+    method: 'get',
+    path: '/v1/templates/{templateId}/versions',
+    summary: 'The versions of a template, newest first',
+    request: { params: path('templateId') },
+    responses: { 200: json(templateVersionsSchema, 'Versions'), ...errors },
+  });
+  route({
+    method: 'get',
+    path: '/v1/templates/{templateId}/versions/{version}',
+    summary: 'One stored version of a template',
+    request: { params: z.object({ templateId: z.string(), version: z.string() }) },
+    responses: { 200: json(templateSchema, 'That version'), ...errors },
+  });
+  route({
+    method: 'post',
+    path: '/v1/templates/{templateId}/preview',
+    summary: 'Render with sample data: SMS encoding and segments, push payload size, missing variables',
+    request: {
+      params: path('templateId'),
+      body: { content: { 'application/json': { schema: templatePreviewInputSchema } } },
+    },
+    responses: { 200: json(templatePreviewSchema, 'The rendered channels and their figures'), ...errors },
+  });
+  route({
+    method: 'post',
+    path: '/v1/events',
+    summary: 'Report an open, click or conversion (push opens from apps, conversions from the backend)',
+    request: { body: { content: { 'application/json': { schema: trackingEventInputSchema } } } },
+    responses: {
+      201: json(z.object({ stored: z.boolean(), counted: z.boolean() }).loose(), 'Recorded'),
+      ...errors,
+    },
+  });
+  route({
+    method: 'get',
+    path: '/v1/stats',
+    summary: 'Sent, delivered, failed, opened, clicked, converted and their rates over a time range',
+    request: {
+      query: z.object({
+        from: z.string().meta({ format: 'date-time' }),
+        to: z.string().meta({ format: 'date-time' }),
+        groupBy: z.enum(STATS_GROUPS).optional(),
+      }),
+    },
+    responses: { 200: json(statsSchema, 'Counts and rates'), ...errors },
+  });
+  route({
     method: 'post',
     path: '/v1/notifications',
     summary: 'Send a notification (202 once its workflow has durably started)',
@@ -174,6 +227,48 @@ export function buildOpenApiDocument(publicUrl: string) {
     responses: { 200: { description: 'Newest first' }, ...errors },
   });
   registry.registerPath({ method: 'get', path: '/healthz', responses: { 200: { description: 'Alive' } } });
+  const token = z.object({ token: z.string() });
+  registry.registerPath({
+    method: 'get',
+    path: '/t/{token}',
+    summary: 'Tracked link: records the click and redirects to the original URL (signed; anything else is a 404)',
+    request: { params: token },
+    responses: { 302: { description: 'To the original URL' }, 404: { description: 'Not a valid link' } },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/o/{token}.gif',
+    summary: 'Open pixel',
+    request: { params: token },
+    responses: { 200: { description: '1×1 GIF' }, 404: { description: 'Not a valid pixel' } },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/u/{token}',
+    summary: 'One-click unsubscribe (RFC 8058); GET shows a confirmation page',
+    request: { params: token },
+    responses: { 200: { description: 'Unsubscribed' }, 404: { description: 'Not a valid link' } },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/webhooks/sendgrid',
+    summary: 'SendGrid Event Webhook (signed: X-Twilio-Email-Event-Webhook-Signature / -Timestamp)',
+    responses: {
+      200: { description: 'Accepted' },
+      401: { description: 'Unsigned' },
+      403: { description: 'Bad signature' },
+    },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/webhooks/twilio',
+    summary: 'Twilio status callback (signed: X-Twilio-Signature)',
+    responses: {
+      200: { description: 'Accepted' },
+      401: { description: 'Unsigned' },
+      403: { description: 'Bad signature' },
+    },
+  });
   registry.registerPath({
     method: 'get',
     path: '/readyz',

@@ -3,8 +3,10 @@
  * with a message naming the variable. Every secret may also come from a file (`<NAME>_FILE`, for Docker/Kubernetes
  * secrets); an empty variable means "not set".
  */
+import { createPublicKey } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { Liquid } from 'liquidjs';
 import { z } from 'zod';
 
 export class ConfigError extends Error {
@@ -13,7 +15,15 @@ export class ConfigError extends Error {
 
 type Env = Record<string, string | undefined>;
 
-const SECRET_VARIABLES = ['HERALD_API_KEY', 'TWILIO_AUTH_TOKEN', 'SENDGRID_API_KEY', 'SMTP_URL', 'DATABASE_URL'];
+const SECRET_VARIABLES = [
+  'HERALD_API_KEY',
+  'TWILIO_AUTH_TOKEN',
+  'SENDGRID_API_KEY',
+  'SMTP_URL',
+  'DATABASE_URL',
+  'HERALD_TRACKING_SECRET',
+  'SENDGRID_WEBHOOK_PUBLIC_KEY',
+];
 
 /** Reads NAME, or the file named by NAME_FILE; empty means unset. */
 function read(env: Env, name: string): string | undefined {
@@ -107,6 +117,24 @@ export interface ProvidersConfig {
   email: 'sendgrid' | 'smtp' | 'outbox';
 }
 
+/** Templates and tracking (docs/templates-and-tracking.md). */
+export interface TrackingConfig {
+  /** HMAC key of tracking and unsubscribe links; unset → generated once and kept in Herald's database. */
+  secret?: string;
+  /** Open pixel in HTML email (HERALD_TRACK_OPENS, default true). */
+  opens: boolean;
+  /** Rewrite links in email to tracked redirects (HERALD_TRACK_CLICKS, default true). */
+  clicks: boolean;
+  /** Rewrite links in SMS too (HERALD_TRACK_SMS_LINKS, default false: it lengthens every message). */
+  smsLinks: boolean;
+  /** Liquid HTML wrapping every HTML email body (HERALD_EMAIL_LAYOUT_FILE); writes the body with `{{ content }}`. */
+  emailLayout?: string;
+  /** Address for the `mailto:` List-Unsubscribe alternative (HERALD_UNSUBSCRIBE_MAILTO). */
+  unsubscribeMailto?: string;
+  /** SendGrid's Event Webhook verification key, as PEM (SENDGRID_WEBHOOK_PUBLIC_KEY, base64 DER or PEM). */
+  sendgridWebhookPublicKey?: string;
+}
+
 export interface HeraldConfig {
   port: number;
   publicUrl: string;
@@ -117,6 +145,7 @@ export interface HeraldConfig {
   apiKey?: string;
   logLevel: string;
   providers: ProvidersConfig;
+  tracking: TrackingConfig;
 }
 
 export function loadConfig(env: Env = process.env): HeraldConfig {
@@ -163,7 +192,60 @@ export function loadConfig(env: Env = process.env): HeraldConfig {
       read(env, 'LOG_LEVEL') ?? 'info',
     ),
     providers,
+    tracking: loadTracking(env),
   };
+}
+
+function loadTracking(env: Env): TrackingConfig {
+  const flag = (name: string, fallback: boolean) => {
+    const value = read(env, name);
+    if (value === undefined) return fallback;
+    const parsed = parse(name, z.enum(['true', 'false', '1', '0'], 'must be true or false'), value.toLowerCase());
+    return parsed === 'true' || parsed === '1';
+  };
+  const secret = read(env, 'HERALD_TRACKING_SECRET');
+  if (secret) parse('HERALD_TRACKING_SECRET', z.string().min(32, 'must be at least 32 characters'), secret);
+
+  const layoutFile = read(env, 'HERALD_EMAIL_LAYOUT_FILE');
+  let emailLayout: string | undefined;
+  if (layoutFile) {
+    emailLayout = readFile('HERALD_EMAIL_LAYOUT_FILE', layoutFile);
+    try {
+      new Liquid().parse(emailLayout);
+    } catch (error) {
+      throw new ConfigError(`HERALD_EMAIL_LAYOUT_FILE: ${(error as Error).message.split('\n')[0]}`);
+    }
+    if (!/\{\{-?\s*content\b/.test(emailLayout)) {
+      throw new ConfigError('HERALD_EMAIL_LAYOUT_FILE: the layout must write the body with {{ content }}');
+    }
+  }
+
+  const mailto = read(env, 'HERALD_UNSUBSCRIBE_MAILTO');
+  if (mailto) parse('HERALD_UNSUBSCRIBE_MAILTO', z.email('must be an email address'), mailto);
+
+  const sendgridKey = read(env, 'SENDGRID_WEBHOOK_PUBLIC_KEY');
+  return {
+    secret,
+    opens: flag('HERALD_TRACK_OPENS', true),
+    clicks: flag('HERALD_TRACK_CLICKS', true),
+    smsLinks: flag('HERALD_TRACK_SMS_LINKS', false),
+    emailLayout,
+    unsubscribeMailto: mailto,
+    sendgridWebhookPublicKey: sendgridKey ? sendgridPublicKeyPem(sendgridKey) : undefined,
+  };
+}
+
+/** SendGrid shows the key as base64 DER (SubjectPublicKeyInfo); PEM is accepted too. It must be ECDSA P-256. */
+function sendgridPublicKeyPem(value: string): string {
+  try {
+    const key = value.includes('-----BEGIN')
+      ? createPublicKey(value)
+      : createPublicKey({ key: Buffer.from(value.replace(/\s+/g, ''), 'base64'), format: 'der', type: 'spki' });
+    if (key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') throw new Error();
+    return key.export({ format: 'pem', type: 'spki' }).toString();
+  } catch {
+    throw new ConfigError('SENDGRID_WEBHOOK_PUBLIC_KEY: not an ECDSA P-256 public key (base64 DER or PEM)');
+  }
 }
 
 function loadProviders(env: Env): ProvidersConfig {

@@ -14,6 +14,7 @@ import type { HeraldConfig } from './config';
 import { openDatabase, type Database } from './db';
 import type { Logger } from './logger';
 import { startDevServer, type DevServer } from './temporal-dev-server';
+import { createTracking } from './tracking/tracking';
 import { createHeraldWorker } from './worker';
 
 export interface HeraldRoles {
@@ -62,6 +63,9 @@ export async function startHerald(config: HeraldConfig, roles: HeraldRoles, logg
     const applied = await db.migrate();
     logger.info({ database: db.kind, applied }, 'database ready');
 
+    // One per process: the API and the worker sign and verify tracking links with the same key.
+    const tracking = createTracking(config, db.prisma);
+
     let address = config.temporal.address;
     if (!address) {
       const server: DevServer = await startDevServer({
@@ -86,6 +90,7 @@ export async function startHerald(config: HeraldConfig, roles: HeraldRoles, logg
         taskQueue: config.temporal.taskQueue,
         db: db.prisma,
         providers,
+        tracking,
       });
       const running = worker.run();
       cleanups.push(async () => {
@@ -114,6 +119,7 @@ export async function startHerald(config: HeraldConfig, roles: HeraldRoles, logg
         taskQueue: config.temporal.taskQueue,
         apiKey,
         publicUrl: config.publicUrl,
+        tracking,
         logger,
         ready: async () => {
           const [database, temporalOk] = await Promise.all([

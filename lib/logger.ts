@@ -17,6 +17,7 @@ export function createLogger(level = process.env.LOG_LEVEL ?? 'info') {
         '*.email',
         '*.phone',
         '*.token',
+        '*.secret',
         'req.headers.authorization',
         'headers.authorization',
       ],

@@ -91,6 +91,12 @@ export const userSchema = z
     timezone: z.string().nullable(),
     name: z.string().nullable(),
     data: jsonObject.nullable(),
+    /** Set when the address hard-bounced (or was refused as invalid); cleared when the email changes. */
+    emailInvalidAt: z.string().nullable(),
+    emailInvalidReason: z.string().nullable(),
+    /** Set when the number proved undeliverable; cleared when the phone changes. */
+    phoneInvalidAt: z.string().nullable(),
+    phoneInvalidReason: z.string().nullable(),
     createdAt: z.string(),
     updatedAt: z.string(),
   })
@@ -210,6 +216,30 @@ export const deliverySchema = z
   })
   .meta({ id: 'Delivery' });
 
+export const TRACKING_EVENT_TYPES = [
+  'sent',
+  'delivered',
+  'failed',
+  'opened',
+  'clicked',
+  'converted',
+  'unsubscribed',
+] as const;
+
+export const trackingEventSchema = z
+  .object({
+    id: z.string(),
+    type: z.enum(TRACKING_EVENT_TYPES),
+    channel: channelSchema.nullable(),
+    deliveryId: z.string().nullable(),
+    source: z.string(),
+    at: z.string(),
+    counted: z.boolean(),
+    metadata: jsonObject.nullable(),
+  })
+  .meta({ id: 'TrackingEvent' });
+export type TrackingEventView = z.infer<typeof trackingEventSchema>;
+
 export const notificationSchema = z
   .object({
     id: z.string(),
@@ -226,6 +256,8 @@ export const notificationSchema = z
     createdAt: z.string(),
     updatedAt: z.string(),
     deliveries: z.array(deliverySchema),
+    /** The timeline after sending: sent, delivered, failed, opened, clicked, converted, unsubscribed. */
+    events: z.array(trackingEventSchema),
   })
   .meta({ id: 'Notification' });
 export type NotificationView = z.infer<typeof notificationSchema>;
@@ -237,3 +269,125 @@ export const acceptedSchema = z
 export const errorSchema = z
   .object({ error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }) })
   .meta({ id: 'Error' });
+
+const localeTag = z.string().regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'must be a BCP 47 tag, e.g. en-US');
+
+export const templatePreviewInputSchema = z
+  .object({
+    /** Sample data, as `data` of POST /v1/notifications. */
+    data: jsonObject.optional(),
+    /** Preview for this locale (fallback `ko-KR` → `ko` → default); defaults to the user's. */
+    locale: localeTag.optional(),
+    /** A stored user whose `user.*` variables (and locale) the preview uses. */
+    userId: idSchema.optional(),
+    /** A past version; defaults to the current one. */
+    version: z.number().int().min(1).optional(),
+  })
+  .strict()
+  .meta({ id: 'TemplatePreviewInput' });
+export type TemplatePreviewInput = z.infer<typeof templatePreviewInputSchema>;
+
+const missingVariable = z.object({ field: z.string(), variable: z.string() });
+export const templatePreviewSchema = z
+  .object({
+    template: z.string(),
+    version: z.number().int(),
+    locale: z.object({ requested: z.string().nullable(), used: z.string().nullable() }),
+    channels: z.object({
+      push: z
+        .object({
+          title: z.string(),
+          body: z.string(),
+          data: z.record(z.string(), z.string()).optional(),
+          payloadBytes: z.object({ apns: z.number().int(), fcm: z.number().int() }),
+          limitBytes: z.number().int(),
+          fits: z.boolean(),
+          missingVariables: z.array(missingVariable),
+        })
+        .optional(),
+      sms: z
+        .object({
+          body: z.string(),
+          encoding: z.enum(['GSM-7', 'UCS-2']),
+          characters: z.number().int(),
+          units: z.number().int(),
+          segments: z.number().int(),
+          perSegment: z.number().int(),
+          nonGsmCharacters: z.array(z.string()),
+          missingVariables: z.array(missingVariable),
+        })
+        .optional(),
+      email: z
+        .object({
+          subject: z.string(),
+          html: z.string().optional(),
+          text: z.string().optional(),
+          textDerived: z.boolean(),
+          missingVariables: z.array(missingVariable),
+        })
+        .optional(),
+    }),
+    missingVariables: z.array(z.string()),
+  })
+  .meta({ id: 'TemplatePreview' });
+
+export const templateVersionsSchema = z
+  .object({
+    id: z.string(),
+    currentVersion: z.number().int(),
+    versions: z.array(z.object({ version: z.number().int(), createdAt: z.string(), current: z.boolean() })),
+  })
+  .meta({ id: 'TemplateVersions' });
+
+export const trackingEventInputSchema = z
+  .object({
+    notificationId: idSchema,
+    type: z.enum(['opened', 'clicked', 'converted']),
+    /** The delivery the event is about (push data carries it as `herald_delivery_id`): attributes it to a channel. */
+    deliveryId: idSchema.optional(),
+    /** When it happened (default: now). */
+    at: z.iso.datetime({ offset: true }).optional(),
+    metadata: jsonObject
+      .refine((value) => JSON.stringify(value).length <= 2048, 'metadata must be at most 2 KB of JSON')
+      .optional(),
+  })
+  .strict()
+  .meta({ id: 'TrackingEventInput' });
+export type TrackingEventInput = z.infer<typeof trackingEventInputSchema>;
+
+export const STATS_GROUPS = ['channel', 'template', 'category', 'day'] as const;
+export const statsQuerySchema = z
+  .object({
+    from: z.iso.datetime({ offset: true }),
+    to: z.iso.datetime({ offset: true }),
+    groupBy: z.enum(STATS_GROUPS).optional(),
+  })
+  .strict()
+  .refine((q) => Date.parse(q.from) < Date.parse(q.to), { message: 'from must be before to', path: ['from'] });
+export type StatsQuery = z.infer<typeof statsQuerySchema>;
+
+const statsRow = z.object({
+  sent: z.number().int(),
+  delivered: z.number().int(),
+  failed: z.number().int(),
+  opened: z.number().int(),
+  clicked: z.number().int(),
+  converted: z.number().int(),
+  rates: z.object({
+    delivery: z.number().nullable(),
+    failure: z.number().nullable(),
+    open: z.number().nullable(),
+    click: z.number().nullable(),
+    conversion: z.number().nullable(),
+  }),
+});
+export const statsSchema = z
+  .object({
+    from: z.string(),
+    to: z.string(),
+    groupBy: z.enum(STATS_GROUPS).nullable(),
+    totals: statsRow,
+    groups: z.array(statsRow.extend({ key: z.string().nullable() })),
+  })
+  .meta({ id: 'Stats' });
+export type StatsView = z.infer<typeof statsSchema>;

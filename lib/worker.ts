@@ -5,6 +5,7 @@ import { Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import type { ProviderRegistry } from '../activities/providers/registry';
 import type { Db } from './db';
+import type { Tracking } from './tracking/tracking';
 
 export interface HeraldWorkerOptions {
   connection: NativeConnection;
@@ -12,6 +13,8 @@ export interface HeraldWorkerOptions {
   taskQueue: string;
   db: Db;
   providers: ProviderRegistry;
+  /** Tracking links, open pixel, List-Unsubscribe and the email layout (absent: messages go out as rendered). */
+  tracking?: Tracking;
   /** Extra worker options (tests lower the concurrency, for instance). */
   overrides?: Partial<WorkerOptions>;
 }
@@ -32,7 +35,7 @@ export async function createHeraldWorker(options: HeraldWorkerOptions): Promise<
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     ...workflows,
-    activities: createActivities({ db: options.db, providers: options.providers }),
+    activities: createActivities({ db: options.db, providers: options.providers, tracking: options.tracking }),
     ...options.overrides,
   });
 }

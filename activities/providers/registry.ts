@@ -19,10 +19,24 @@ const factories: {
 } = {
   apns: { channel: 'push', build: (c) => c.apns && new ApnsPushProvider(c.apns) },
   fcm: { channel: 'push', build: (c) => c.fcm && new FcmPushProvider(c.fcm) },
-  twilio: { channel: 'sms', build: (c) => c.twilio && new TwilioSmsProvider(c.twilio) },
+  twilio: {
+    channel: 'sms',
+    build: (c, publicUrl) =>
+      c.twilio && new TwilioSmsProvider({ ...c.twilio, statusCallbackUrl: twilioStatusCallbackUrl(publicUrl) }),
+  },
   sendgrid: { channel: 'email', build: (c) => c.sendgrid && new SendgridEmailProvider(c.sendgrid) },
   smtp: { channel: 'email', build: (c) => c.smtp && new SmtpEmailProvider(c.smtp) },
 };
+
+/**
+ * Where Twilio posts delivery receipts (api/routes/webhooks.routes.ts). Not on a loopback public URL — the default when
+ * HERALD_PUBLIC_URL is unset — which Twilio could never reach.
+ */
+export function twilioStatusCallbackUrl(publicUrl: string): string | undefined {
+  const host = new URL(publicUrl).hostname;
+  if (host === 'localhost' || host === '[::1]' || /^127\./.test(host)) return undefined;
+  return `${publicUrl}/webhooks/twilio`;
+}
 
 /**
  * The providers of one worker, each built once with its long-lived SDK client. A channel (or push provider) with

@@ -1,7 +1,11 @@
 import { Router } from 'express';
-import { templateInputSchema } from '../../lib/schemas';
+import { z } from 'zod';
+import { templateInputSchema, templatePreviewInputSchema } from '../../lib/schemas';
+import { validationError } from '../errors';
 import type { createTemplateService } from '../services/templates.service';
 import { parseBody, parseId } from '../validate';
+
+const versionParam = z.coerce.number().int().min(1).max(2_147_483_647);
 
 export function templatesRoutes(templates: ReturnType<typeof createTemplateService>): Router {
   const router = Router();
@@ -14,6 +18,22 @@ export function templatesRoutes(templates: ReturnType<typeof createTemplateServi
   });
   router.get('/templates/:templateId', async (req, res) => {
     res.json(await templates.get(parseId(req.params.templateId, 'templateId')));
+  });
+  router.get('/templates/:templateId/versions', async (req, res) => {
+    res.json(await templates.versions(parseId(req.params.templateId, 'templateId')));
+  });
+  router.get('/templates/:templateId/versions/:version', async (req, res) => {
+    const version = versionParam.safeParse(req.params.version);
+    if (!version.success) throw validationError(version.error, 'path.version');
+    res.json(await templates.get(parseId(req.params.templateId, 'templateId'), version.data));
+  });
+  router.post('/templates/:templateId/preview', async (req, res) => {
+    res.json(
+      await templates.preview(
+        parseId(req.params.templateId, 'templateId'),
+        parseBody(templatePreviewInputSchema, req.body ?? {}),
+      ),
+    );
   });
   return router;
 }

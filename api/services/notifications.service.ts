@@ -7,13 +7,26 @@ import {
   type NotificationStatus,
   type NotificationView,
   type SendNotificationInput,
+  type TrackingEventView,
 } from '../../lib/schemas';
 import { cancelUpdate, preferencesChangedSignal } from '../../workflows/definitions';
 import { HttpError, notFound } from '../errors';
 
 type NotificationRow = Prisma.NotificationGetPayload<{ include: { deliveries: true } }>;
+type TrackingEventRow = Prisma.TrackingEventGetPayload<object>;
 
-export function toNotificationView(row: NotificationRow): NotificationView {
+export const toTrackingEventView = (e: TrackingEventRow): TrackingEventView => ({
+  id: e.id,
+  type: e.type as TrackingEventView['type'],
+  channel: e.channel as TrackingEventView['channel'],
+  deliveryId: e.deliveryId,
+  source: e.source,
+  at: e.at.toISOString(),
+  counted: e.counted,
+  metadata: (e.metadata ?? null) as Record<string, unknown> | null,
+});
+
+export function toNotificationView(row: NotificationRow, events: TrackingEventRow[] = []): NotificationView {
   return {
     id: row.id,
     userId: row.userId,
@@ -41,6 +54,7 @@ export function toNotificationView(row: NotificationRow): NotificationView {
         ...(d.error ? { error: d.error } : {}),
         at: (d.sentAt ?? d.updatedAt).toISOString(),
       })),
+    events: events.map(toTrackingEventView),
   };
 }
 
@@ -73,7 +87,13 @@ export function createNotificationService({ db, temporal, taskQueue }: Notificat
     async get(id: string): Promise<NotificationView> {
       const row = await db.notification.findUnique({ where: { id }, include: { deliveries: true } });
       if (!row) throw notFound('notification', id);
-      return toNotificationView(row);
+      // The timeline: every tracking event, oldest first (capped: a message opened a thousand times needs no more).
+      const events = await db.trackingEvent.findMany({
+        where: { notificationId: id },
+        orderBy: [{ at: 'asc' }, { id: 'asc' }],
+        take: 500,
+      });
+      return toNotificationView(row, events);
     },
 
     /** Cancels a notification that has not started sending; 409 once it has. */

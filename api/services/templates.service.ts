@@ -1,15 +1,41 @@
+import { previewTemplate } from '../../activities/templates/preview';
 import { checkTemplateSyntax } from '../../activities/templates/render';
 import type { Db } from '../../lib/db';
 import type { Prisma } from '../../lib/db';
-import type { TemplateContent } from '../../lib/schemas';
+import { templateInputSchema, type TemplateContent, type TemplatePreviewInput } from '../../lib/schemas';
 import { HttpError, notFound } from '../errors';
 
-export function createTemplateService(db: Db) {
+export interface TemplateServiceOptions {
+  /** The operator's email layout (HERALD_EMAIL_LAYOUT_FILE), so previews show the email as it will be sent. */
+  emailLayout?: string;
+  publicUrl?: string;
+}
+
+export function createTemplateService(db: Db, options: TemplateServiceOptions = {}) {
+  async function version(id: string, wanted?: number) {
+    const template = await db.template.findUnique({ where: { id } });
+    if (!template) throw notFound('template', id);
+    const number = wanted ?? template.currentVersion;
+    const row = await db.templateVersion.findUnique({
+      where: { templateId_version: { templateId: id, version: number } },
+    });
+    if (!row)
+      throw new HttpError(404, 'template_version_not_found', `template ${JSON.stringify(id)} has no version ${number}`);
+    return { template, row, content: templateInputSchema.parse(row.content) };
+  }
+
   return {
     /** Every save is a new immutable version; notifications keep rendering the version they were accepted with. */
     async put(id: string, content: TemplateContent) {
-      const syntaxError = checkTemplateSyntax(content);
-      if (syntaxError) throw new HttpError(422, 'template_syntax_error', syntaxError);
+      const problem = checkTemplateSyntax(content);
+      if (problem) {
+        throw new HttpError(
+          422,
+          'template_syntax_error',
+          `${problem.field}: line ${problem.line}, column ${problem.column}: ${problem.message}`,
+          problem,
+        );
+      }
       return db.$transaction(async (tx) => {
         const current = await tx.template.findUnique({ where: { id } });
         const version = (current?.currentVersion ?? 0) + 1;
@@ -23,18 +49,54 @@ export function createTemplateService(db: Db) {
       });
     },
 
-    async get(id: string) {
+    async get(id: string, wanted?: number) {
+      const { template, row } = await version(id, wanted);
+      return {
+        id,
+        version: row.version,
+        updatedAt: (wanted ? row.createdAt : template.updatedAt).toISOString(),
+        ...(row.content as TemplateContent),
+      };
+    },
+
+    async versions(id: string) {
       const template = await db.template.findUnique({ where: { id } });
       if (!template) throw notFound('template', id);
-      const version = await db.templateVersion.findUniqueOrThrow({
-        where: { templateId_version: { templateId: id, version: template.currentVersion } },
+      const rows = await db.templateVersion.findMany({
+        where: { templateId: id },
+        select: { version: true, createdAt: true },
+        orderBy: { version: 'desc' },
       });
       return {
         id,
-        version: template.currentVersion,
-        updatedAt: template.updatedAt.toISOString(),
-        ...(version.content as TemplateContent),
+        currentVersion: template.currentVersion,
+        versions: rows.map((r) => ({
+          version: r.version,
+          createdAt: r.createdAt.toISOString(),
+          current: r.version === template.currentVersion,
+        })),
       };
+    },
+
+    /** Renders with sample data; reports SMS segments, push payload size and missing variables per channel. */
+    async preview(id: string, input: TemplatePreviewInput) {
+      const { row, content } = await version(id, input.version);
+      let userVariables: Record<string, unknown> = {};
+      let userLocale: string | null = null;
+      if (input.userId) {
+        const user = await db.user.findUnique({ where: { id: input.userId } });
+        if (!user) throw notFound('user', input.userId);
+        // The same `user` variable a real send gets (see prepareNotification).
+        userVariables = { user: { id: user.id, name: user.name, locale: user.locale, data: user.data } };
+        userLocale = user.locale;
+      }
+      const preview = await previewTemplate(content, {
+        data: { ...(input.data ?? {}), ...userVariables },
+        locale: input.locale ?? userLocale,
+        layout: options.emailLayout,
+        unsubscribeUrl: `${options.publicUrl ?? ''}/u/preview`,
+      });
+      return { template: id, version: row.version, ...preview };
     },
   };
 }

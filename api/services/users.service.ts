@@ -15,6 +15,10 @@ export const toUserView = (u: UserRow) => ({
   timezone: u.timezone,
   name: u.name,
   data: (u.data ?? null) as Record<string, unknown> | null,
+  emailInvalidAt: u.emailInvalidAt?.toISOString() ?? null,
+  emailInvalidReason: u.emailInvalidReason,
+  phoneInvalidAt: u.phoneInvalidAt?.toISOString() ?? null,
+  phoneInvalidReason: u.phoneInvalidReason,
   createdAt: u.createdAt.toISOString(),
   updatedAt: u.updatedAt.toISOString(),
 });
@@ -55,8 +59,24 @@ export function createUserService({ db, settingsChanged = async () => undefined 
           .filter(([, v]) => v !== undefined)
           .map(([k, v]) => [k, k === 'data' ? json(v) : v]),
       );
-      const existed = await db.user.findUnique({ where: { id: userId }, select: { id: true, timezone: true } });
-      const user = await db.user.upsert({ where: { id: userId }, create: { id: userId, ...fields }, update: fields });
+      const existed = await db.user.findUnique({
+        where: { id: userId },
+        select: { id: true, email: true, phone: true, timezone: true },
+      });
+      // A contact flagged invalid (hard bounce, undeliverable number) is usable again once it is a different one.
+      const cleared = {
+        ...(input.email !== undefined && input.email !== existed?.email
+          ? { emailInvalidAt: null, emailInvalidReason: null }
+          : {}),
+        ...(input.phone !== undefined && input.phone !== existed?.phone
+          ? { phoneInvalidAt: null, phoneInvalidReason: null }
+          : {}),
+      };
+      const user = await db.user.upsert({
+        where: { id: userId },
+        create: { id: userId, ...fields },
+        update: { ...fields, ...cleared },
+      });
       if (existed && input.timezone !== undefined && existed.timezone !== user.timezone) await settingsChanged(userId);
       return { user: toUserView(user), created: !existed };
     },
@@ -103,6 +123,8 @@ export function createUserService({ db, settingsChanged = async () => undefined 
           data: { target: '[erased]', content: Prisma.DbNull, error: null },
         });
         const notifications = await tx.notification.updateMany({ where: { userId }, data: { data: {} } });
+        // Tracking events stay for the statistics, without their details (clicked URLs, bounce reasons).
+        await tx.trackingEvent.updateMany({ where: { notification: { userId } }, data: { metadata: Prisma.DbNull } });
         await tx.user.delete({ where: { id: userId } });
         return {
           erased: {

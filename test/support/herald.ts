@@ -6,6 +6,7 @@ import { ProviderRegistry } from '../../activities/providers/registry';
 import { createApp } from '../../api/app';
 import { loadConfig, type HeraldConfig } from '../../lib/config';
 import { createLogger } from '../../lib/logger';
+import { createTracking } from '../../lib/tracking/tracking';
 import { createHeraldWorker } from '../../lib/worker';
 import { createTestDatabase, type TestDatabase } from './database';
 import { createLocalTemporal } from './temporal';
@@ -47,6 +48,7 @@ export async function startTestHerald(
   const env = options.temporal ?? (await createLocalTemporal());
   const taskQueue = `herald-test-${randomUUID()}`;
   const providers = ProviderRegistry.fromConfig(config, db.prisma);
+  const tracking = createTracking(config, db.prisma);
 
   let worker: Worker | undefined;
   let running: Promise<void> | undefined;
@@ -57,6 +59,7 @@ export async function startTestHerald(
       taskQueue,
       db: db.prisma,
       providers,
+      tracking,
     });
     running = worker.run();
   };
@@ -74,6 +77,7 @@ export async function startTestHerald(
     taskQueue,
     apiKey: TEST_API_KEY,
     publicUrl: config.publicUrl,
+    tracking,
     logger,
     ready: async () => ({ database: await db.ping(), temporal: true }),
   });

@@ -1,0 +1,49 @@
+/**
+ * What the API and the activities share about tracking: the public base URL, the switches from the configuration,
+ * and the signing key — the operator's HERALD_TRACKING_SECRET, or one Herald generates on first use and keeps in its
+ * database, so every API and worker process signs and verifies with the same key without more configuration. The
+ * key is never logged and never leaves this module except inside signatures.
+ */
+import { randomBytes } from 'node:crypto';
+import type { HeraldConfig, TrackingConfig } from '../config';
+import type { Db } from '../db';
+import { TrackingSigner, TrackingUrls } from './tokens';
+
+export interface Tracking {
+  readonly publicUrl: string;
+  readonly config: TrackingConfig;
+  /** For X-Twilio-Signature on status callbacks (TWILIO_AUTH_TOKEN). */
+  readonly twilioAuthToken?: string;
+  urls(): Promise<TrackingUrls>;
+}
+
+const SECRET_NAME = 'tracking';
+
+/** The configured secret, or the generated one (created by whichever process asks first). */
+export async function loadTrackingKey(db: Db, configured?: string): Promise<Buffer> {
+  if (configured) return Buffer.from(configured, 'utf8');
+  const candidate = randomBytes(32).toString('base64url');
+  await db.$executeRaw`INSERT INTO herald_secrets (name, value) VALUES (${SECRET_NAME}, ${candidate}) ON CONFLICT (name) DO NOTHING`;
+  const row = await db.heraldSecret.findUniqueOrThrow({ where: { name: SECRET_NAME } });
+  return Buffer.from(row.value, 'utf8');
+}
+
+export function createTracking(
+  config: Pick<HeraldConfig, 'publicUrl' | 'tracking'> & { providers?: HeraldConfig['providers'] },
+  db: Db,
+): Tracking {
+  let urls: Promise<TrackingUrls> | undefined;
+  return {
+    publicUrl: config.publicUrl,
+    config: config.tracking,
+    twilioAuthToken: config.providers?.twilio?.authToken,
+    urls() {
+      urls ??= loadTrackingKey(db, config.tracking.secret).then(
+        (key) => new TrackingUrls(config.publicUrl, new TrackingSigner(key)),
+      );
+      // A failed load (database briefly down) is retried on the next call instead of being remembered.
+      urls.catch(() => (urls = undefined));
+      return urls;
+    },
+  };
+}
