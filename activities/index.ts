@@ -46,15 +46,17 @@ export interface PreparedNotification {
 }
 
 export function createActivities({ db, providers, clock = () => new Date(), tracking }: ActivityDeps) {
-  /** An unknown category is an ordinary one: not critical, no defaults. */
-  async function loadCategory(name: string): Promise<(CategoryPolicy & { quietHours: string }) | null> {
+  /**
+   * The category's policy. One the operator has not defined is an ordinary category (not critical, no defaults):
+   * users' preferences for it still apply.
+   */
+  async function loadCategory(name: string): Promise<CategoryPolicy & { quietHours: string }> {
     const row = await db.category.findUnique({ where: { name } });
-    if (!row) return null;
     return {
       name,
-      critical: row.critical,
-      channels: (row.channels ?? {}) as CategoryPolicy['channels'],
-      quietHours: row.quietHours,
+      critical: row?.critical ?? false,
+      channels: (row?.channels ?? {}) as CategoryPolicy['channels'],
+      quietHours: row?.quietHours ?? 'respect',
     };
   }
 

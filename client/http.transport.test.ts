@@ -58,7 +58,8 @@ beforeEach(() => {
     http: {
       url: `${api.url}/`,
       apiKey: 'key',
-      timeoutMs: 500,
+      // Long enough that a loaded CI machine never times out a request the fake answers; the no-answer case waits it out.
+      timeoutMs: 3000,
       retry: { maxAttempts: 3, initialDelayMs: 1, maxDelayMs: 5 },
     },
   });

@@ -186,6 +186,14 @@ describe('categories and preferences', () => {
     expect(critical.deliveries.map((d: { status: string }) => d.status)).toEqual(['sent', 'sent', 'sent']);
   });
 
+  it("a user's settings apply to a category the operator never defined", async () => {
+    await herald.api('PUT', '/v1/users/frank', { email: 'frank@example.com' });
+    await herald.api('PUT', '/v1/users/frank/preferences', { categories: { newsletter: { enabled: false } } });
+    const n = await waitForNotification(herald, (await send({ userId: 'frank', category: 'newsletter' })).id);
+    expect(n.status).toBe('suppressed');
+    expect(n.deliveries.map((d: { error: string }) => d.error)).toEqual(Array(3).fill('user_disabled_category'));
+  });
+
   it('PUT /v1/categories validates its input', async () => {
     const response = await herald.api('PUT', '/v1/categories/bad', { critical: 'yes' });
     expect(response.status).toBe(400);
