@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { DeliveryConfigError, loadDeliveryConfig, type DeliveryConfig } from './delivery-config';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -13,7 +14,14 @@ export class ConfigError extends Error {
 
 type Env = Record<string, string | undefined>;
 
-const SECRET_VARIABLES = ['HERALD_API_KEY', 'TWILIO_AUTH_TOKEN', 'SENDGRID_API_KEY', 'SMTP_URL', 'DATABASE_URL'];
+const SECRET_VARIABLES = [
+  'HERALD_API_KEY',
+  'TWILIO_AUTH_TOKEN',
+  'VONAGE_API_SECRET',
+  'SENDGRID_API_KEY',
+  'SMTP_URL',
+  'DATABASE_URL',
+];
 
 /** Reads NAME, or the file named by NAME_FILE; empty means unset. */
 function read(env: Env, name: string): string | undefined {
@@ -87,6 +95,12 @@ export interface TwilioConfig {
   from: string;
   endpoint?: string;
 }
+export interface VonageConfig {
+  apiKey: string;
+  apiSecret: string;
+  from: string;
+  endpoint?: string;
+}
 export interface SendgridConfig {
   apiKey: string;
   from: string;
@@ -101,6 +115,7 @@ export interface ProvidersConfig {
   apns?: ApnsConfig;
   fcm?: FcmConfig;
   twilio?: TwilioConfig;
+  vonage?: VonageConfig;
   sendgrid?: SendgridConfig;
   smtp?: SmtpConfig;
   /** Which configured email provider is primary (EMAIL_PROVIDER; default SendGrid when both are set). */
@@ -117,6 +132,8 @@ export interface HeraldConfig {
   apiKey?: string;
   logLevel: string;
   providers: ProvidersConfig;
+  /** Throttle rules, per-channel task queues and retry policies, failover, alerts (lib/delivery-config.ts). */
+  delivery: DeliveryConfig;
 }
 
 export function loadConfig(env: Env = process.env): HeraldConfig {
@@ -136,6 +153,13 @@ export function loadConfig(env: Env = process.env): HeraldConfig {
   if (apiKey) parse('HERALD_API_KEY', z.string().min(16, 'must be at least 16 characters'), apiKey);
 
   const providers = loadProviders(env);
+  let delivery: DeliveryConfig;
+  try {
+    delivery = loadDeliveryConfig(env);
+  } catch (error) {
+    if (error instanceof DeliveryConfigError) throw new ConfigError(error.message);
+    throw error;
+  }
   return {
     port,
     publicUrl,
@@ -163,6 +187,7 @@ export function loadConfig(env: Env = process.env): HeraldConfig {
       read(env, 'LOG_LEVEL') ?? 'info',
     ),
     providers,
+    delivery,
   };
 }
 
@@ -222,6 +247,18 @@ function loadProviders(env: Env): ProvidersConfig {
     endpoint: endpoint('TWILIO_ENDPOINT'),
   };
 
+  const vonageVars = group(env, ['VONAGE_API_KEY', 'VONAGE_API_SECRET', 'VONAGE_FROM'] as const);
+  const vonage: VonageConfig | undefined = vonageVars && {
+    apiKey: vonageVars.VONAGE_API_KEY!,
+    apiSecret: vonageVars.VONAGE_API_SECRET!,
+    from: parse(
+      'VONAGE_FROM',
+      z.string().regex(/^(\+?[1-9]\d{6,14}|[A-Za-z0-9 ]{1,11})$/, 'must be a phone number or an alphanumeric sender'),
+      vonageVars.VONAGE_FROM,
+    ),
+    endpoint: endpoint('VONAGE_ENDPOINT'),
+  };
+
   const sendgridVars = group(env, ['SENDGRID_API_KEY', 'SENDGRID_FROM'] as const);
   const sendgrid: SendgridConfig | undefined = sendgridVars && {
     apiKey: sendgridVars.SENDGRID_API_KEY!,
@@ -243,5 +280,5 @@ function loadProviders(env: Env): ProvidersConfig {
       throw new ConfigError('EMAIL_PROVIDER: sendgrid is chosen but SENDGRID_API_KEY is not set');
     if (email === 'smtp' && !smtp) throw new ConfigError('EMAIL_PROVIDER: smtp is chosen but SMTP_URL is not set');
   }
-  return { apns, fcm, twilio, sendgrid, smtp, email };
+  return { apns, fcm, twilio, vonage, sendgrid, smtp, email };
 }
