@@ -6,6 +6,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { PrismaClient } from '../generated/prisma/client';
 import { acceptNotification, NotificationRejectedError } from '../lib/accept-notification';
+import { loadDeliveryConfig, type DeliveryConfig } from '../lib/delivery-config';
 import { newDeliveryId } from '../lib/ids';
 import {
   preferencesSchema,
@@ -15,7 +16,9 @@ import {
   type NotificationStatus,
   type Preferences,
 } from '../lib/schemas';
+import { createDeliveryControlActivities, type PlannedDelivery } from './delivery-control.activities';
 import { NON_RETRYABLE, scrub, toActivityFailure } from './delivery-failure';
+import { createProviderHealth, type ProviderHealth } from './provider-health';
 import { quietHoursRelease } from './preferences/quiet-hours';
 import { resolveChannels, type CategoryPolicy, type ChannelName } from './preferences/resolve-channels';
 import type { Channel } from './providers/provider.types';
@@ -27,19 +30,26 @@ export interface ActivityDeps {
   db: PrismaClient;
   providers: ProviderRegistry;
   clock?: () => Date;
+  /** Throttle, retry, failover and alert settings (defaults when absent). */
+  delivery?: DeliveryConfig;
+  /** Where provider outcomes are counted for the failure-rate alert (built from `delivery` when absent). */
+  health?: ProviderHealth;
 }
 
-export interface PlannedDelivery {
-  deliveryId: string;
-  channel: Channel;
-}
+export type { PlannedDelivery } from './delivery-control.activities';
 
 export interface PreparedNotification {
   status: NotificationStatus;
   deliveries: PlannedDelivery[];
 }
 
-export function createActivities({ db, providers, clock = () => new Date() }: ActivityDeps) {
+export function createActivities({
+  db,
+  providers,
+  clock = () => new Date(),
+  delivery = loadDeliveryConfig({}),
+  health = createProviderHealth({ db, alerts: delivery.alerts, clock }),
+}: ActivityDeps) {
   /** An unknown category is an ordinary one: not critical, no defaults. */
   async function loadCategory(name: string): Promise<(CategoryPolicy & { quietHours: string }) | null> {
     const row = await db.category.findUnique({ where: { name } });
@@ -63,12 +73,22 @@ export function createActivities({ db, providers, clock = () => new Date() }: Ac
     });
   }
 
+  const settings = delivery;
   async function deliver(channel: Channel, deliveryId: string): Promise<{ providerMessageId?: string }> {
     const delivery = await db.delivery.findUnique({ where: { id: deliveryId } });
     if (!delivery) throw ApplicationFailure.nonRetryable(`delivery ${deliveryId} not found`, NON_RETRYABLE.NotFound);
     // A retry after the provider accepted and the result was recorded must not send again.
     if (delivery.status === 'sent') return { providerMessageId: delivery.providerMessageId ?? undefined };
     if (delivery.status !== 'pending') return {};
+
+    // A provider the operator marked down is skipped for the channel's secondary, when there is one.
+    if (settings.providersDown.includes(delivery.provider)) {
+      const secondary = providers.failoverFor(channel, delivery.provider, settings.channels[channel].failover);
+      if (secondary) {
+        await db.delivery.update({ where: { id: deliveryId }, data: { provider: secondary } });
+        delivery.provider = secondary;
+      }
+    }
 
     // Record the attempt before calling the provider, so an operator sees attempts that died mid-call.
     await db.delivery.update({ where: { id: deliveryId }, data: { attempts: Context.current().info.attempt } });
@@ -101,6 +121,7 @@ export function createActivities({ db, providers, clock = () => new Date() }: Ac
           idempotencyKey: deliveryId,
         });
       }
+      await health.record(delivery.provider, false);
       await db.delivery.update({
         where: { id: deliveryId },
         data: {
@@ -115,6 +136,8 @@ export function createActivities({ db, providers, clock = () => new Date() }: Ac
     } catch (error) {
       if (error instanceof ApplicationFailure) throw error;
       const failure = toActivityFailure(error);
+      // A dead token or a bad number is not the provider's fault; everything else counts against it.
+      await health.record(delivery.provider, failure.type !== NON_RETRYABLE.InvalidRecipient);
       await db.delivery.update({
         where: { id: deliveryId },
         data: { error: failure.message, errorKind: failure.type ?? null },
@@ -131,6 +154,8 @@ export function createActivities({ db, providers, clock = () => new Date() }: Ac
   }
 
   return {
+    ...createDeliveryControlActivities({ db, providers, delivery, clock }),
+
     /**
      * The API's accept use case, for the intake workflow (the client SDK over Temporal): validates the request with
      * the API's schema, records the notification and starts its workflow with the worker's client. A refusal is an
@@ -187,7 +212,7 @@ export function createActivities({ db, providers, clock = () => new Date() }: Ac
      */
     async setNotificationStatus(
       notificationId: string,
-      status: 'scheduled' | 'canceled',
+      status: 'scheduled' | 'canceled' | 'sending',
       hold?: { until: string; reason: string },
     ): Promise<void> {
       await db.notification.update({
@@ -242,7 +267,7 @@ export function createActivities({ db, providers, clock = () => new Date() }: Ac
           status: notification.status as NotificationStatus,
           deliveries: notification.deliveries
             .filter((d) => d.status === 'pending')
-            .map((d) => ({ deliveryId: d.id, channel: d.channel as Channel })),
+            .map((d) => ({ deliveryId: d.id, channel: d.channel as Channel, provider: d.provider })),
         };
       }
 
@@ -378,7 +403,7 @@ export function createActivities({ db, providers, clock = () => new Date() }: Ac
         status,
         deliveries: created
           .filter((d) => d.status === 'pending')
-          .map((d) => ({ deliveryId: d.id, channel: d.channel as Channel })),
+          .map((d) => ({ deliveryId: d.id, channel: d.channel as Channel, provider: d.provider })),
       };
     },
 

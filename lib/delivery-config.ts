@@ -292,7 +292,4 @@ export function loadDeliveryConfig(env: Env): DeliveryConfig {
   return normalize(result.data);
 }
 
-/** The task queue a channel's provider calls run on: one per channel, so a slow provider holds up only its own. */
-export function channelTaskQueue(baseTaskQueue: string, channel: 'push' | 'sms' | 'email'): string {
-  return `${baseTaskQueue}-${channel}`;
-}
+export { channelTaskQueue } from '../workflows/definitions';

@@ -7,14 +7,14 @@ import fs from 'node:fs';
 import type { Server } from 'node:http';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, type Worker } from '@temporalio/worker';
+import { NativeConnection } from '@temporalio/worker';
 import { ProviderRegistry } from '../activities/providers/registry';
 import { createApp } from '../api/app';
 import type { HeraldConfig } from './config';
 import { openDatabase, type Database } from './db';
 import type { Logger } from './logger';
 import { startDevServer, type DevServer } from './temporal-dev-server';
-import { createHeraldWorker } from './worker';
+import { createHeraldWorker, type HeraldWorker } from './worker';
 
 export interface HeraldRoles {
   api: boolean;
@@ -74,7 +74,7 @@ export async function startHerald(config: HeraldConfig, roles: HeraldRoles, logg
       logger.info({ address, ui: server.uiUrl }, 'embedded Temporal dev server ready (Web UI at %s)', server.uiUrl);
     }
 
-    let worker: Worker | undefined;
+    let worker: HeraldWorker | undefined;
     if (roles.worker) {
       const providers = ProviderRegistry.fromConfig(config, db.prisma);
       cleanups.push(() => providers.close());
@@ -86,6 +86,7 @@ export async function startHerald(config: HeraldConfig, roles: HeraldRoles, logg
         taskQueue: config.temporal.taskQueue,
         db: db.prisma,
         providers,
+        delivery: config.delivery,
       });
       const running = worker.run();
       cleanups.push(async () => {

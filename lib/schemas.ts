@@ -191,6 +191,14 @@ export const sendNotificationSchema = z
     category: idSchema.optional(),
     eventId: z.string().min(1).max(255).optional(),
     sendAt: z.iso.datetime({ offset: true }).optional(),
+    /** If not opened within `afterMinutes`, send on `channel` too (e.g. a push, then an SMS). */
+    escalation: z
+      .object({
+        afterMinutes: z.number().positive().max(7 * 24 * 60),
+        channel: channelSchema,
+      })
+      .strict()
+      .optional(),
   })
   .strict()
   .meta({ id: 'SendNotification' });

@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import { ProviderRegistry } from '../../activities/providers/registry';
 import { createApp } from '../../api/app';
 import { loadConfig, type HeraldConfig } from '../../lib/config';
 import { createLogger } from '../../lib/logger';
-import { createHeraldWorker } from '../../lib/worker';
+import { createHeraldWorker, type HeraldWorker } from '../../lib/worker';
 import { createTestDatabase, type TestDatabase } from './database';
 import { createLocalTemporal } from './temporal';
 
@@ -48,7 +47,7 @@ export async function startTestHerald(
   const taskQueue = `herald-test-${randomUUID()}`;
   const providers = ProviderRegistry.fromConfig(config, db.prisma);
 
-  let worker: Worker | undefined;
+  let worker: HeraldWorker | undefined;
   let running: Promise<void> | undefined;
   const startWorker = async () => {
     worker = await createHeraldWorker({
@@ -57,6 +56,7 @@ export async function startTestHerald(
       taskQueue,
       db: db.prisma,
       providers,
+      delivery: config.delivery,
     });
     running = worker.run();
   };
