@@ -236,7 +236,6 @@ describe('retries, failover and per-provider rate', () => {
     // The email channel has its own queue: it finished while SMS were still queued behind their rate.
     expect(mailDone.status).toBe('delivered');
     expect(mailAt).toBeLessThan(start + (span * 1000) / 2 + 2000);
-    // eslint-disable-next-line no-console
     console.log(
       `SMS burst of ${burst}: ${span.toFixed(2)} s at the provider, ${rate.toFixed(2)}/s; email done after ${mailAt - start} ms`,
     );
