@@ -130,14 +130,14 @@ describe('userThrottle workflow', () => {
     }
     expect(answers.size).toBe(total);
 
-    // Every slot holds exactly 3 sends (the last one the remainder), an hour apart: none lost, none counted twice.
-    const bySlot = new Map<string, number>();
-    for (const at of answers.values()) bySlot.set(at, (bySlot.get(at) ?? 0) + 1);
-    const slots = [...bySlot.keys()].sort();
-    expect(slots).toHaveLength(Math.ceil(total / 3));
-    expect(slots.map((s) => bySlot.get(s))).toEqual([...Array(13).fill(3), 1]);
-    const starts = slots.map((s) => Date.parse(s));
-    for (let k = 1; k < starts.length; k++) expect(starts[k]! - starts[k - 1]!).toBeGreaterThanOrEqual(HOUR);
+    // Sorted, the grants keep the rule exactly: any 4 consecutive span at least an hour (none lost, so the limit
+    // holds across runs) and barely more (none counted twice, which would leave a slot unused).
+    const grants = [...answers.values()].map((at) => Date.parse(at)).sort((a, b) => a - b);
+    for (let k = 3; k < grants.length; k++) {
+      expect(grants[k]! - grants[k - 3]!).toBeGreaterThanOrEqual(HOUR);
+      expect(grants[k]! - grants[k - 3]!).toBeLessThan(HOUR + 30_000);
+    }
+    expect(grants.filter((g) => g < grants[0]! + HOUR)).toHaveLength(3);
 
     const handle = env.client.workflow.getHandle(userThrottleWorkflowId(userId));
     const state = await handle.query(throttleStateQuery);
