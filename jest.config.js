@@ -6,6 +6,12 @@ module.exports = {
   testPathIgnorePatterns: ['/node_modules/', '/.data/', '/.venv/', '/dist/'],
   modulePathIgnorePatterns: ['<rootDir>/.data/', '<rootDir>/.venv/', '<rootDir>/dist/'],
   // The client SDK is imported by its package name, as its users do; in this repository that is its source.
-  moduleNameMapper: { '^herald/client$': '<rootDir>/client/index.ts' },
+  // The Vonage SDK requires uuid 13 and node-fetch 3, which are ESM only: Node loads them (require(esm)), jest's
+  // module loader cannot. Their CommonJS predecessors (uuid 11, node-fetch 2) have the same v4() and fetch().
+  moduleNameMapper: {
+    '^herald/client$': '<rootDir>/client/index.ts',
+    '^uuid$': '<rootDir>/node_modules/uuid/dist/cjs/index.js',
+    '^node-fetch$': '<rootDir>/node_modules/node-fetch/lib/index.js',
+  },
   testTimeout: 60_000,
 };

@@ -6,6 +6,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { PrismaClient } from '../generated/prisma/client';
 import { acceptNotification, NotificationRejectedError } from '../lib/accept-notification';
+import { loadDeliveryConfig, type DeliveryConfig } from '../lib/delivery-config';
 import { newDeliveryId } from '../lib/ids';
 import type { Tracking } from '../lib/tracking/tracking';
 import {
@@ -16,8 +17,10 @@ import {
   type NotificationStatus,
   type Preferences,
 } from '../lib/schemas';
+import { createDeliveryControlActivities, type PlannedDelivery } from './delivery-control.activities';
 import { NON_RETRYABLE, scrub, toActivityFailure } from './delivery-failure';
 import { composeEmail, type ComposedEmail } from './email/compose-email';
+import { createProviderHealth, type ProviderHealth } from './provider-health';
 import { quietHoursRelease } from './preferences/quiet-hours';
 import { resolveChannels, type CategoryPolicy, type ChannelName } from './preferences/resolve-channels';
 import type { Channel } from './providers/provider.types';
@@ -33,19 +36,27 @@ export interface ActivityDeps {
   clock?: () => Date;
   /** Tracking links, open pixel and List-Unsubscribe (absent: messages go out as rendered). */
   tracking?: Tracking;
+  /** Throttle, retry, failover and alert settings (defaults when absent). */
+  delivery?: DeliveryConfig;
+  /** Where provider outcomes are counted for the failure-rate alert (built from `delivery` when absent). */
+  health?: ProviderHealth;
 }
 
-export interface PlannedDelivery {
-  deliveryId: string;
-  channel: Channel;
-}
+export type { PlannedDelivery } from './delivery-control.activities';
 
 export interface PreparedNotification {
   status: NotificationStatus;
   deliveries: PlannedDelivery[];
 }
 
-export function createActivities({ db, providers, clock = () => new Date(), tracking }: ActivityDeps) {
+export function createActivities({
+  db,
+  providers,
+  clock = () => new Date(),
+  tracking,
+  delivery = loadDeliveryConfig({}),
+  health = createProviderHealth({ db, alerts: delivery.alerts, clock }),
+}: ActivityDeps) {
   /**
    * The category's policy. One the operator has not defined is an ordinary category (not critical, no defaults):
    * users' preferences for it still apply.
@@ -71,6 +82,7 @@ export function createActivities({ db, providers, clock = () => new Date(), trac
     });
   }
 
+  const settings = delivery;
   async function deliver(channel: Channel, deliveryId: string): Promise<{ providerMessageId?: string }> {
     const delivery = await db.delivery.findUnique({ where: { id: deliveryId } });
     if (!delivery) throw ApplicationFailure.nonRetryable(`delivery ${deliveryId} not found`, NON_RETRYABLE.NotFound);
@@ -81,6 +93,15 @@ export function createActivities({ db, providers, clock = () => new Date(), trac
       return { providerMessageId: delivery.providerMessageId ?? undefined };
     }
     if (delivery.status !== 'pending') return {};
+
+    // A provider the operator marked down is skipped for the channel's secondary, when there is one.
+    if (settings.providersDown.includes(delivery.provider)) {
+      const secondary = providers.failoverFor(channel, delivery.provider, settings.channels[channel].failover);
+      if (secondary) {
+        await db.delivery.update({ where: { id: deliveryId }, data: { provider: secondary } });
+        delivery.provider = secondary;
+      }
+    }
 
     // Record the attempt before calling the provider, so an operator sees attempts that died mid-call.
     await db.delivery.update({ where: { id: deliveryId }, data: { attempts: Context.current().info.attempt } });
@@ -117,6 +138,7 @@ export function createActivities({ db, providers, clock = () => new Date(), trac
           idempotencyKey: deliveryId,
         });
       }
+      await health.record(delivery.provider, false);
       const sentAt = clock();
       await db.delivery.update({
         where: { id: deliveryId },
@@ -133,6 +155,8 @@ export function createActivities({ db, providers, clock = () => new Date(), trac
     } catch (error) {
       if (error instanceof ApplicationFailure) throw error;
       const failure = toActivityFailure(error);
+      // A dead token or a bad number is not the provider's fault; everything else counts against it.
+      await health.record(delivery.provider, failure.type !== NON_RETRYABLE.InvalidRecipient);
       await db.delivery.update({
         where: { id: deliveryId },
         data: { error: failure.message, errorKind: failure.type ?? null },
@@ -163,6 +187,8 @@ export function createActivities({ db, providers, clock = () => new Date(), trac
   }
 
   return {
+    ...createDeliveryControlActivities({ db, providers, delivery, clock }),
+
     /**
      * The API's accept use case, for the intake workflow (the client SDK over Temporal): validates the request with
      * the API's schema, records the notification and starts its workflow with the worker's client. A refusal is an
@@ -219,7 +245,7 @@ export function createActivities({ db, providers, clock = () => new Date(), trac
      */
     async setNotificationStatus(
       notificationId: string,
-      status: 'scheduled' | 'canceled',
+      status: 'scheduled' | 'canceled' | 'sending',
       hold?: { until: string; reason: string },
     ): Promise<void> {
       await db.notification.update({
@@ -274,7 +300,7 @@ export function createActivities({ db, providers, clock = () => new Date(), trac
           status: notification.status as NotificationStatus,
           deliveries: notification.deliveries
             .filter((d) => d.status === 'pending')
-            .map((d) => ({ deliveryId: d.id, channel: d.channel as Channel })),
+            .map((d) => ({ deliveryId: d.id, channel: d.channel as Channel, provider: d.provider })),
         };
       }
 
@@ -446,7 +472,7 @@ export function createActivities({ db, providers, clock = () => new Date(), trac
         status,
         deliveries: created
           .filter((d) => d.status === 'pending')
-          .map((d) => ({ deliveryId: d.id, channel: d.channel as Channel })),
+          .map((d) => ({ deliveryId: d.id, channel: d.channel as Channel, provider: d.provider })),
       };
     },
 

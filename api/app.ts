@@ -6,6 +6,7 @@ import { createTracking, type Tracking } from '../lib/tracking/tracking';
 import { requireApiKey } from './auth';
 import { errorHandler, HttpError } from './errors';
 import { categoriesRoutes } from './routes/categories.routes';
+import { failedQueueRoutes } from './routes/failed-queue.routes';
 import { buildOpenApiDocument } from './openapi';
 import { eventsRoutes } from './routes/events.routes';
 import { notificationsRoutes, outboxRoutes } from './routes/notifications.routes';
@@ -14,6 +15,7 @@ import { trackingRoutes } from './routes/tracking.routes';
 import { usersRoutes } from './routes/users.routes';
 import { webhooksRoutes } from './routes/webhooks.routes';
 import { createCategoryService } from './services/categories.service';
+import { createFailedQueueService } from './services/failed-queue.service';
 import { createNotificationService, notifySettingsChanged } from './services/notifications.service';
 import { createStatsService } from './services/stats.service';
 import { createTemplateService } from './services/templates.service';
@@ -76,7 +78,9 @@ export function createApp(deps: AppDeps): Express {
       createTemplateService(deps.db, { emailLayout: tracking.config.emailLayout, publicUrl: deps.publicUrl }),
     ),
   );
-  v1.use(eventsRoutes(trackingService, createStatsService(deps.db)));
+  const failedQueue = createFailedQueueService(deps);
+  v1.use(eventsRoutes(trackingService, createStatsService(deps.db), (id) => failedQueue.opened(id)));
+  v1.use(failedQueueRoutes(failedQueue));
   v1.use(notificationsRoutes(createNotificationService(deps)));
   v1.use(outboxRoutes(deps.db));
   app.use('/v1', v1);

@@ -2,14 +2,18 @@ import { OpenApiGeneratorV31, OpenAPIRegistry, type RouteConfig } from '@asteaso
 import { z } from 'zod';
 import {
   acceptedSchema,
+  bulkRetrySchema,
   bulkUsersSchema,
   categoryInputSchema,
   categorySchema,
   deviceInputSchema,
   deviceSchema,
   errorSchema,
+  listNotificationsQuerySchema,
+  notificationPageSchema,
   notificationSchema,
   preferencesSchema,
+  redriveResultSchema,
   sendNotificationSchema,
   statsSchema,
   STATS_GROUPS,
@@ -216,6 +220,35 @@ export function buildOpenApiDocument(publicUrl: string) {
       409: json(errorSchema, 'Already sending or finished'),
       ...errors,
     },
+  });
+  route({
+    method: 'get',
+    path: '/v1/notifications',
+    summary: 'List notifications, newest first (e.g. ?status=failed,partially_delivered), keyset-paginated',
+    request: { query: listNotificationsQuerySchema },
+    responses: { 200: json(notificationPageSchema, 'A page; pass nextCursor as cursor for the next'), ...errors },
+  });
+  route({
+    method: 'post',
+    path: '/v1/notifications/{id}/retry',
+    summary:
+      'Re-drive the failed targets of a failed or partially delivered notification (delivered ones are not re-sent)',
+    request: { params: path('id') },
+    responses: { 202: { description: 'Re-drive started' }, 409: json(errorSchema, 'Not failed'), ...errors },
+  });
+  route({
+    method: 'post',
+    path: '/v1/notifications/retry',
+    summary: 'Re-drive the failed targets of many notifications (after an outage)',
+    request: { body: { content: { 'application/json': { schema: bulkRetrySchema } } } },
+    responses: { 202: json(redriveResultSchema, 'Re-drives started'), ...errors },
+  });
+  route({
+    method: 'post',
+    path: '/v1/notifications/{id}/opened',
+    summary: 'Record that the user opened the notification (ends a pending escalation)',
+    request: { params: path('id') },
+    responses: { 200: { description: 'Recorded' }, ...errors },
   });
   route({
     method: 'get',

@@ -8,6 +8,7 @@ import { Prisma, type Db } from './db';
 import { notificationIdFor, notificationWorkflowId } from './ids';
 import type { NotificationStatus, SendNotificationInput } from './schemas';
 import { startNotificationWorkflow } from './start-notification';
+import type { Escalation } from '../workflows/definitions';
 
 /** The user or template a notification names does not exist: nothing was recorded, the key is still free. */
 export class NotificationRejectedError extends Error {
@@ -47,19 +48,21 @@ export async function acceptNotification(
   idempotencyKey: string,
   input: SendNotificationInput,
 ): Promise<AcceptedNotification> {
-  async function ensureStarted(row: { id: string; idempotencyKey: string; status: string; sendAt: Date | null }) {
+  type Row = { id: string; idempotencyKey: string; status: string; sendAt: Date | null; escalation?: unknown };
+  async function ensureStarted(row: Row) {
     // Only a notification that has not progressed can be missing its workflow (its start failed after the insert).
     if (row.status !== 'accepted' && row.status !== 'scheduled') return;
     try {
       await startNotificationWorkflow(temporal, taskQueue, row.idempotencyKey, {
         notificationId: row.id,
         ...(row.sendAt ? { sendAt: row.sendAt.toISOString() } : {}),
+        ...(row.escalation ? { escalation: row.escalation as Escalation } : {}),
       });
     } catch (error) {
       throw new WorkflowStartError(`could not start the notification: ${(error as Error).message}`);
     }
   }
-  const replay = async (row: { id: string; idempotencyKey: string; status: string; sendAt: Date | null }) => {
+  const replay = async (row: Row) => {
     await ensureStarted(row);
     return { id: row.id, status: row.status as NotificationStatus, replayed: true };
   };
@@ -90,6 +93,7 @@ export async function acceptNotification(
         category: input.category ?? null,
         status: sendAt && sendAt.getTime() > now().getTime() ? 'scheduled' : 'accepted',
         sendAt,
+        ...(input.escalation ? { escalation: input.escalation } : {}),
       },
     });
   } catch (error) {

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Liquid } from 'liquidjs';
 import { z } from 'zod';
+import { DeliveryConfigError, loadDeliveryConfig, type DeliveryConfig } from './delivery-config';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -23,6 +24,7 @@ const SECRET_VARIABLES = [
   'DATABASE_URL',
   'HERALD_TRACKING_SECRET',
   'SENDGRID_WEBHOOK_PUBLIC_KEY',
+  'VONAGE_API_SECRET',
 ];
 
 /** Reads NAME, or the file named by NAME_FILE; empty means unset. */
@@ -97,6 +99,12 @@ export interface TwilioConfig {
   from: string;
   endpoint?: string;
 }
+export interface VonageConfig {
+  apiKey: string;
+  apiSecret: string;
+  from: string;
+  endpoint?: string;
+}
 export interface SendgridConfig {
   apiKey: string;
   from: string;
@@ -111,6 +119,7 @@ export interface ProvidersConfig {
   apns?: ApnsConfig;
   fcm?: FcmConfig;
   twilio?: TwilioConfig;
+  vonage?: VonageConfig;
   sendgrid?: SendgridConfig;
   smtp?: SmtpConfig;
   /** Which configured email provider is primary (EMAIL_PROVIDER; default SendGrid when both are set). */
@@ -146,6 +155,8 @@ export interface HeraldConfig {
   logLevel: string;
   providers: ProvidersConfig;
   tracking: TrackingConfig;
+  /** Throttle rules, per-channel task queues and retry policies, failover, alerts (lib/delivery-config.ts). */
+  delivery: DeliveryConfig;
 }
 
 export function loadConfig(env: Env = process.env): HeraldConfig {
@@ -165,6 +176,13 @@ export function loadConfig(env: Env = process.env): HeraldConfig {
   if (apiKey) parse('HERALD_API_KEY', z.string().min(16, 'must be at least 16 characters'), apiKey);
 
   const providers = loadProviders(env);
+  let delivery: DeliveryConfig;
+  try {
+    delivery = loadDeliveryConfig(env);
+  } catch (error) {
+    if (error instanceof DeliveryConfigError) throw new ConfigError(error.message);
+    throw error;
+  }
   return {
     port,
     publicUrl,
@@ -193,6 +211,7 @@ export function loadConfig(env: Env = process.env): HeraldConfig {
     ),
     providers,
     tracking: loadTracking(env),
+    delivery,
   };
 }
 
@@ -304,6 +323,18 @@ function loadProviders(env: Env): ProvidersConfig {
     endpoint: endpoint('TWILIO_ENDPOINT'),
   };
 
+  const vonageVars = group(env, ['VONAGE_API_KEY', 'VONAGE_API_SECRET', 'VONAGE_FROM'] as const);
+  const vonage: VonageConfig | undefined = vonageVars && {
+    apiKey: vonageVars.VONAGE_API_KEY!,
+    apiSecret: vonageVars.VONAGE_API_SECRET!,
+    from: parse(
+      'VONAGE_FROM',
+      z.string().regex(/^(\+?[1-9]\d{6,14}|[A-Za-z0-9 ]{1,11})$/, 'must be a phone number or an alphanumeric sender'),
+      vonageVars.VONAGE_FROM,
+    ),
+    endpoint: endpoint('VONAGE_ENDPOINT'),
+  };
+
   const sendgridVars = group(env, ['SENDGRID_API_KEY', 'SENDGRID_FROM'] as const);
   const sendgrid: SendgridConfig | undefined = sendgridVars && {
     apiKey: sendgridVars.SENDGRID_API_KEY!,
@@ -325,5 +356,5 @@ function loadProviders(env: Env): ProvidersConfig {
       throw new ConfigError('EMAIL_PROVIDER: sendgrid is chosen but SENDGRID_API_KEY is not set');
     if (email === 'smtp' && !smtp) throw new ConfigError('EMAIL_PROVIDER: smtp is chosen but SMTP_URL is not set');
   }
-  return { apns, fcm, twilio, sendgrid, smtp, email };
+  return { apns, fcm, twilio, vonage, sendgrid, smtp, email };
 }

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import type { Server } from 'node:http';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, type Worker } from '@temporalio/worker';
+import { NativeConnection } from '@temporalio/worker';
 import { ProviderRegistry } from '../activities/providers/registry';
 import { createApp } from '../api/app';
 import type { HeraldConfig } from './config';
@@ -15,7 +15,7 @@ import { openDatabase, type Database } from './db';
 import type { Logger } from './logger';
 import { startDevServer, type DevServer } from './temporal-dev-server';
 import { createTracking } from './tracking/tracking';
-import { createHeraldWorker } from './worker';
+import { createHeraldWorker, type HeraldWorker } from './worker';
 
 export interface HeraldRoles {
   api: boolean;
@@ -78,7 +78,7 @@ export async function startHerald(config: HeraldConfig, roles: HeraldRoles, logg
       logger.info({ address, ui: server.uiUrl }, 'embedded Temporal dev server ready (Web UI at %s)', server.uiUrl);
     }
 
-    let worker: Worker | undefined;
+    let worker: HeraldWorker | undefined;
     if (roles.worker) {
       const providers = ProviderRegistry.fromConfig(config, db.prisma);
       cleanups.push(() => providers.close());
@@ -91,6 +91,7 @@ export async function startHerald(config: HeraldConfig, roles: HeraldRoles, logg
         db: db.prisma,
         providers,
         tracking,
+        delivery: config.delivery,
       });
       const running = worker.run();
       cleanups.push(async () => {

@@ -40,3 +40,13 @@ export function workflowIdOfNotification(notificationId: string): string | undef
 export function notificationIntakeWorkflowId(idempotencyKey: string): string {
   return `notification-intake-${keyDigest(idempotencyKey)}`;
 }
+
+/** A user's throttle workflow: a digest of the user id, so no personal data shows up in Temporal. */
+export function userThrottleWorkflowId(userId: string): string {
+  return `throttle-${createHash('sha256').update(`user:${userId}`).digest('hex').slice(0, 40)}`;
+}
+
+/** The workflow of a notification's n-th re-drive of its failed targets (n ≥ 1). */
+export function redriveWorkflowId(notificationWorkflowId: string, n: number): string {
+  return `${notificationWorkflowId}-redrive-${n}`;
+}

@@ -197,6 +197,17 @@ export const sendNotificationSchema = z
     category: idSchema.optional(),
     eventId: z.string().min(1).max(255).optional(),
     sendAt: z.iso.datetime({ offset: true }).optional(),
+    /** If not opened within `afterMinutes`, send on `channel` too (e.g. a push, then an SMS). */
+    escalation: z
+      .object({
+        afterMinutes: z
+          .number()
+          .positive()
+          .max(7 * 24 * 60),
+        channel: channelSchema,
+      })
+      .strict()
+      .optional(),
   })
   .strict()
   .meta({ id: 'SendNotification' });
@@ -391,3 +402,44 @@ export const statsSchema = z
   })
   .meta({ id: 'Stats' });
 export type StatsView = z.infer<typeof statsSchema>;
+const listableStatus = z.enum(NOTIFICATION_STATUSES);
+
+/** GET /v1/notifications: newest first, keyset-paginated (`cursor` from the previous page's `nextCursor`). */
+export const listNotificationsQuerySchema = z
+  .object({
+    status: z
+      .string()
+      .transform((value) => value.split(',').map((s) => s.trim()))
+      .pipe(z.array(listableStatus).min(1))
+      .optional(),
+    userId: idSchema.optional(),
+    cursor: z.string().max(200).optional(),
+    limit: z.coerce.number().int().min(1).max(200).default(50),
+  })
+  .strict();
+
+export const notificationPageSchema = z
+  .object({ notifications: z.array(notificationSchema), nextCursor: z.string().nullable() })
+  .meta({ id: 'NotificationPage' });
+
+/** POST /v1/notifications/retry: re-drive the failed targets of every matching notification (at most `limit`). */
+export const bulkRetrySchema = z
+  .object({
+    status: z
+      .union([z.enum(['failed', 'partially_delivered']), z.array(z.enum(['failed', 'partially_delivered'])).min(1)])
+      .optional(),
+    ids: z.array(idSchema).min(1).max(1000).optional(),
+    since: z.iso.datetime({ offset: true }).optional(),
+    limit: z.number().int().min(1).max(1000).default(500),
+  })
+  .strict()
+  .meta({ id: 'BulkRetryInput' });
+export type BulkRetryInput = z.infer<typeof bulkRetrySchema>;
+
+export const redriveResultSchema = z
+  .object({
+    redriven: z.array(z.object({ id: z.string(), redrive: z.number().int() })),
+    skipped: z.array(z.object({ id: z.string(), reason: z.string() })),
+    more: z.boolean(),
+  })
+  .meta({ id: 'RedriveResult' });

@@ -6,6 +6,7 @@ import { createActivities } from '../activities';
 import type { ProviderRegistry } from '../activities/providers/registry';
 import type { Db } from './db';
 import type { Tracking } from './tracking/tracking';
+import { channelTaskQueue, loadDeliveryConfig, type DeliveryConfig } from './delivery-config';
 
 export interface HeraldWorkerOptions {
   connection: NativeConnection;
@@ -15,27 +16,78 @@ export interface HeraldWorkerOptions {
   providers: ProviderRegistry;
   /** Tracking links, open pixel, List-Unsubscribe and the email layout (absent: messages go out as rendered). */
   tracking?: Tracking;
-  /** Extra worker options (tests lower the concurrency, for instance). */
+  /** Per-channel rates, concurrency and retry policies, throttle rules (defaults when absent). */
+  delivery?: DeliveryConfig;
+  /** Extra worker options for every worker (tests lower the concurrency, for instance). */
   overrides?: Partial<WorkerOptions>;
 }
 
+/** Herald's workers in one process: workflows and bookkeeping on the main queue, provider calls on one per channel. */
+export interface HeraldWorker {
+  readonly workers: Worker[];
+  /** Runs every worker; resolves when all have stopped, rejects (after stopping the others) if one fails. */
+  run(): Promise<void>;
+  shutdown(): void;
+}
+
 const PREBUILT_BUNDLE = path.resolve(__dirname, '..', 'dist', 'workflow-bundle.js');
+const CHANNELS = ['push', 'sms', 'email'] as const;
 
 /**
- * A worker for Herald's workflows and activities. In production it uses the bundle prebuilt into the image
- * (scripts/bundle-workflows.ts); elsewhere it bundles the source, so a stale bundle is never run by mistake.
+ * Herald's workers. In production the workflows come from the bundle prebuilt into the image
+ * (scripts/bundle-workflows.ts); elsewhere from the source, so a stale bundle is never run by mistake.
+ *
+ * Provider calls run on one task queue per channel (`<queue>-push`, `-sms`, `-email`). The server enforces each
+ * queue's `maxTaskQueueActivitiesPerSecond` across every worker that polls it, so a burst to one channel is spread at
+ * its configured rate however many workers run, and a slow provider fills only its own queue's slots. Every worker
+ * must be given the same rate: the server keeps the last poller's value.
  */
-export async function createHeraldWorker(options: HeraldWorkerOptions): Promise<Worker> {
+export async function createHeraldWorker(options: HeraldWorkerOptions): Promise<HeraldWorker> {
+  const delivery = options.delivery ?? loadDeliveryConfig({});
   const workflows =
     process.env.NODE_ENV === 'production' && fs.existsSync(PREBUILT_BUNDLE)
       ? { workflowBundle: { codePath: PREBUILT_BUNDLE } }
       : { workflowsPath: require.resolve('../workflows') };
-  return Worker.create({
-    connection: options.connection,
-    namespace: options.namespace,
-    taskQueue: options.taskQueue,
-    ...workflows,
-    activities: createActivities({ db: options.db, providers: options.providers, tracking: options.tracking }),
-    ...options.overrides,
+  const activities = createActivities({
+    db: options.db,
+    providers: options.providers,
+    tracking: options.tracking,
+    delivery,
   });
+  const common = { connection: options.connection, namespace: options.namespace, activities };
+  const main = await Worker.create({ ...common, taskQueue: options.taskQueue, ...workflows, ...options.overrides });
+  const workers = [main];
+  for (const channel of CHANNELS) {
+    const policy = delivery.channels[channel];
+    workers.push(
+      await Worker.create({
+        ...common,
+        taskQueue: channelTaskQueue(options.taskQueue, channel),
+        maxConcurrentActivityTaskExecutions: policy.concurrency,
+        ...(policy.ratePerSecond !== undefined ? { maxTaskQueueActivitiesPerSecond: policy.ratePerSecond } : {}),
+        ...options.overrides,
+      }),
+    );
+  }
+  let stopping = false;
+  const shutdown = () => {
+    if (stopping) return;
+    stopping = true;
+    for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
+  };
+  return {
+    workers,
+    shutdown,
+    async run() {
+      const runs = workers.map((worker) =>
+        worker.run().catch((error: unknown) => {
+          shutdown();
+          throw error;
+        }),
+      );
+      const results = await Promise.allSettled(runs);
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
+    },
+  };
 }

@@ -12,6 +12,26 @@ export interface SendNotificationWorkflowInput {
   notificationId: string;
   /** ISO time to hold the notification until. */
   sendAt?: string;
+  /** If the notification is not opened within `afterMinutes`, send it on `channel` too (see docs/delivery-control.md). */
+  escalation?: Escalation;
+  /** Set on a re-drive run (n ≥ 1): deliver the notification's failed targets again, nothing else. */
+  redrive?: number;
+}
+
+export interface Escalation {
+  afterMinutes: number;
+  channel: 'push' | 'sms' | 'email';
+}
+
+/**
+ * The user opened the notification (POST /v1/notifications/{id}/opened today; the tracking events endpoint can send
+ * the same signal). A notification waiting to escalate stops waiting.
+ */
+export const notificationOpenedSignal = defineSignal('notificationOpened');
+
+/** The task queue a channel's provider calls run on: one per channel, each with its own server-enforced rate. */
+export function channelTaskQueue(baseTaskQueue: string, channel: 'push' | 'sms' | 'email'): string {
+  return `${baseTaskQueue}-${channel}`;
 }
 
 export type NotificationPhase = 'waiting' | 'preparing' | 'sending' | 'done';

@@ -12,7 +12,7 @@ import { newNotificationId, notificationWorkflowId } from '../lib/ids';
 import { startNotificationWorkflow } from '../lib/start-notification';
 import { createTestDatabase, type TestDatabase } from '../test/support/database';
 import { createTimeSkippingTemporal } from '../test/support/temporal';
-import { preferencesChangedSignal } from './definitions';
+import { channelTaskQueue, preferencesChangedSignal } from './definitions';
 
 jest.setTimeout(120_000);
 
@@ -20,8 +20,8 @@ let env: TestWorkflowEnvironment;
 let bundle: WorkflowBundleWithSourceMap;
 let db: TestDatabase;
 const taskQueue = `quiet-${randomUUID()}`;
-let worker: Worker;
-let running: Promise<void>;
+let workers: Worker[] = [];
+let running: Promise<unknown>;
 
 beforeAll(async () => {
   [env, db] = await Promise.all([createTimeSkippingTemporal(), createTestDatabase()]);
@@ -32,13 +32,21 @@ beforeAll(async () => {
   });
   // No provider credentials: every channel delivers to the outbox.
   const providers = new ProviderRegistry({ email: 'outbox' }, db.prisma);
-  worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: bundle,
-    activities: createActivities({ db: db.prisma, providers }),
-  });
-  running = worker.run();
+  const activities = createActivities({ db: db.prisma, providers });
+  workers = [
+    await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities }),
+    // Provider calls run on their channel's queue.
+    ...(await Promise.all(
+      (['push', 'sms', 'email'] as const).map((channel) =>
+        Worker.create({
+          connection: env.nativeConnection,
+          taskQueue: channelTaskQueue(taskQueue, channel),
+          activities,
+        }),
+      ),
+    )),
+  ];
+  running = Promise.all(workers.map((w) => w.run()));
   await db.prisma.templateVersion.create({
     data: {
       template: { create: { id: 'ping', currentVersion: 1 } },
@@ -49,7 +57,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  worker?.shutdown();
+  for (const w of workers) w.shutdown();
   await running;
   await env?.teardown();
   await db?.close();

@@ -4,9 +4,11 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { Activities, PlannedDelivery } from '../activities';
+import type { DeliveryPolicy } from '../activities/delivery-control.activities';
+import { loadDeliveryConfig } from '../lib/delivery-config';
 import { startNotificationWorkflow } from '../lib/start-notification';
 import { createTimeSkippingTemporal } from '../test/support/temporal';
-import { cancelUpdate } from './definitions';
+import { cancelUpdate, channelTaskQueue, notificationOpenedSignal } from './definitions';
 
 jest.setTimeout(120_000);
 
@@ -29,7 +31,8 @@ function quietLogger() {
 /** Typed fake activities that record what the workflow asked for. */
 function fakeActivities(
   deliveries: PlannedDelivery[],
-  behaviour: Partial<Record<'push' | 'sms' | 'email', (attempt: number) => void>> = {},
+  behaviour: Partial<Record<'push' | 'sms' | 'email', (attempt: number, deliveryId: string) => void>> = {},
+  policy: DeliveryPolicy = { channels: loadDeliveryConfig({}).channels },
 ) {
   const calls: string[] = [];
   const attempts: Record<string, number> = {};
@@ -38,7 +41,7 @@ function fakeActivities(
     const attempt = Context.current().info.attempt;
     attempts[deliveryId] = attempt;
     calls.push(`deliver:${channel}:${attempt}`);
-    behaviour[channel]?.(attempt);
+    behaviour[channel]?.(attempt, deliveryId);
     outcomes[deliveryId] = 'sent';
     return { providerMessageId: `${channel}-msg` };
   };
@@ -63,6 +66,31 @@ function fakeActivities(
       outcomes[deliveryId] = 'failed';
       calls.push(`failed:${reason.split(':')[0]}`);
     },
+    async deliveryPolicy() {
+      return policy;
+    },
+    async requestThrottle(_id, channels) {
+      return {
+        grants: channels.map((channel) => ({ channel, decision: 'send' as const, at: new Date().toISOString() })),
+      };
+    },
+    async dropDeliveries(_id, channel, reason) {
+      calls.push(`drop:${channel}:${reason}`);
+    },
+    async failoverDelivery(deliveryId, from) {
+      calls.push(`failover:${deliveryId}:${from}`);
+      return null;
+    },
+    async isOpened() {
+      return false;
+    },
+    async prepareEscalation(_id, channel) {
+      calls.push(`escalate:${channel}`);
+      return { deliveryId: `escalation-${channel}`, channel, provider: 'twilio' };
+    },
+    async beginRedrive() {
+      return { started: false, deliveries: [] };
+    },
     async finalizeNotification() {
       const values = Object.values(outcomes);
       const sent = values.filter((v) => v === 'sent').length;
@@ -80,7 +108,14 @@ async function withWorker<T>(activities: Activities, fn: (taskQueue: string) => 
     workflowBundle: bundle,
     activities,
   });
-  return worker.runUntil(fn(taskQueue));
+  // Provider calls run on their channel's queue.
+  const channelWorkers = await Promise.all(
+    (['push', 'sms', 'email'] as const).map((channel) =>
+      Worker.create({ connection: env.nativeConnection, taskQueue: channelTaskQueue(taskQueue, channel), activities }),
+    ),
+  );
+  const inner = fn(taskQueue);
+  return worker.runUntil(channelWorkers.reduce<Promise<T>>((p, w) => w.runUntil(p), inner));
 }
 
 const run = (taskQueue: string, key: string, sendAt?: string) =>
@@ -195,5 +230,104 @@ describe('sendNotification workflow', () => {
     );
     expect(result).toBe('failed');
     expect(prepares).toBe(1);
+  });
+
+  describe('delivery control', () => {
+    const twoAttempts = (): DeliveryPolicy => {
+      const channels = loadDeliveryConfig({}).channels;
+      return {
+        channels: {
+          ...channels,
+          sms: { ...channels.sms, retry: { ...channels.sms.retry, initialInterval: 1000, maximumAttempts: 2 } },
+        },
+      };
+    };
+
+    it('takes the retry policy from configuration: exactly maximumAttempts tries, then failover is asked', async () => {
+      const fake = fakeActivities(
+        [{ deliveryId: 's', channel: 'sms', provider: 'twilio' }],
+        {
+          sms: () => {
+            throw ApplicationFailure.retryable('500 from provider', 'ProviderUnavailable');
+          },
+        },
+        twoAttempts(),
+      );
+      const result = await withWorker(fake.activities, async (taskQueue) =>
+        env.client.workflow.getHandle(await run(taskQueue, randomUUID())).result(),
+      );
+      expect(result).toBe('failed');
+      expect(fake.calls.filter((c) => c.startsWith('deliver:sms'))).toEqual(['deliver:sms:1', 'deliver:sms:2']);
+      expect(fake.calls).toContain('failover:s:twilio');
+    });
+
+    it('fails over to the secondary provider once the primary is exhausted, and delivers', async () => {
+      let provider = 'twilio';
+      const fake = fakeActivities(
+        [{ deliveryId: 's', channel: 'sms', provider: 'twilio' }],
+        {
+          sms: () => {
+            if (provider === 'twilio') throw ApplicationFailure.retryable('503', 'ProviderUnavailable');
+          },
+        },
+        twoAttempts(),
+      );
+      fake.activities.failoverDelivery = async () => {
+        provider = 'vonage';
+        return 'vonage';
+      };
+      const result = await withWorker(fake.activities, async (taskQueue) =>
+        env.client.workflow.getHandle(await run(taskQueue, randomUUID())).result(),
+      );
+      expect(result).toBe('delivered');
+      expect(fake.calls.filter((c) => c.startsWith('deliver:sms'))).toEqual([
+        'deliver:sms:1',
+        'deliver:sms:2',
+        'deliver:sms:1',
+      ]);
+    });
+
+    it('never fails over (nor retries) a dead target', async () => {
+      const fake = fakeActivities([{ deliveryId: 's', channel: 'sms', provider: 'twilio' }], {
+        sms: () => {
+          throw ApplicationFailure.nonRetryable('21211: invalid number', 'InvalidRecipient');
+        },
+      });
+      const result = await withWorker(fake.activities, async (taskQueue) =>
+        env.client.workflow.getHandle(await run(taskQueue, randomUUID())).result(),
+      );
+      expect(result).toBe('failed');
+      expect(fake.calls.filter((c) => c.startsWith('deliver:sms'))).toEqual(['deliver:sms:1']);
+      expect(fake.calls.some((c) => c.startsWith('failover'))).toBe(false);
+    });
+
+    const escalating = (taskQueue: string, key: string) =>
+      startNotificationWorkflow(env.client, taskQueue, key, {
+        notificationId: `ntf_${key}`,
+        escalation: { afterMinutes: 30, channel: 'sms' },
+      });
+
+    it('escalates to SMS when the push is not opened in time', async () => {
+      const fake = fakeActivities([{ deliveryId: 'p', channel: 'push', provider: 'fcm' }]);
+      const result = await withWorker(fake.activities, async (taskQueue) =>
+        env.client.workflow.getHandle(await escalating(taskQueue, randomUUID())).result(),
+      );
+      expect(result).toBe('delivered');
+      expect(fake.calls).toContain('escalate:sms');
+      expect(fake.calls.filter((c) => c.startsWith('deliver:'))).toEqual(['deliver:push:1', 'deliver:sms:1']);
+    });
+
+    it('does not escalate when the push is opened', async () => {
+      const fake = fakeActivities([{ deliveryId: 'p', channel: 'push', provider: 'fcm' }]);
+      await withWorker(fake.activities, async (taskQueue) => {
+        const handle = env.client.workflow.getHandle(await escalating(taskQueue, randomUUID()));
+        // Wait until the push went out (the workflow is then waiting for the open), then open it.
+        while (!fake.calls.includes('deliver:push:1')) await new Promise((r) => setTimeout(r, 20));
+        await handle.signal(notificationOpenedSignal);
+        return handle.result();
+      });
+      expect(fake.calls).not.toContain('escalate:sms');
+      expect(fake.calls.filter((c) => c.startsWith('deliver:'))).toEqual(['deliver:push:1']);
+    });
   });
 });

@@ -6,7 +6,7 @@
 
 export type Channel = 'push' | 'sms' | 'email';
 export type PushProviderId = 'apns' | 'fcm';
-export type SmsProviderId = 'twilio';
+export type SmsProviderId = 'twilio' | 'vonage';
 export type EmailProviderId = 'sendgrid' | 'smtp';
 export type ProviderId = PushProviderId | SmsProviderId | EmailProviderId | 'outbox';
 export type Platform = 'ios' | 'android' | 'web';

@@ -7,6 +7,7 @@ import type { Channel, EmailProvider, ProviderId, PushProvider, SmsProvider } fr
 import { ApnsPushProvider } from './push/apns/apns.provider';
 import { FcmPushProvider } from './push/fcm/fcm.provider';
 import { TwilioSmsProvider } from './sms/twilio/twilio.provider';
+import { VonageSmsProvider } from './sms/vonage/vonage.provider';
 
 type ProviderFor = { push: PushProvider; sms: SmsProvider; email: EmailProvider };
 
@@ -24,6 +25,7 @@ const factories: {
     build: (c, publicUrl) =>
       c.twilio && new TwilioSmsProvider({ ...c.twilio, statusCallbackUrl: twilioStatusCallbackUrl(publicUrl) }),
   },
+  vonage: { channel: 'sms', build: (c) => c.vonage && new VonageSmsProvider(c.vonage) },
   sendgrid: { channel: 'email', build: (c) => c.sendgrid && new SendgridEmailProvider(c.sendgrid) },
   smtp: { channel: 'email', build: (c) => c.smtp && new SmtpEmailProvider(c.smtp) },
 };
@@ -68,8 +70,33 @@ export class ProviderRegistry {
   /** The provider id that a new delivery on this channel will use. */
   providerIdFor(channel: Channel, pushProvider?: 'apns' | 'fcm'): ProviderId {
     const wanted: ProviderId =
-      channel === 'push' ? (pushProvider ?? 'fcm') : channel === 'sms' ? 'twilio' : this.config.email;
+      channel === 'push'
+        ? (pushProvider ?? 'fcm')
+        : channel === 'sms'
+          ? this.built.has('twilio') || !this.built.has('vonage')
+            ? 'twilio'
+            : 'vonage'
+          : this.config.email;
     return this.built.has(wanted) ? wanted : 'outbox';
+  }
+
+  /**
+   * The provider to fail over to from `current` on `channel`: the configured one when it is built here, else the
+   * channel's other configured provider (Twilio ↔ Vonage, SendGrid → SMTP). Push has none: an APNs token cannot be
+   * sent through FCM. Undefined when there is nowhere else to go.
+   */
+  failoverFor(channel: Channel, current: string, configured?: string): ProviderId | undefined {
+    const candidates: ProviderId[] = configured
+      ? [configured as ProviderId]
+      : channel === 'sms'
+        ? ['twilio', 'vonage']
+        : channel === 'email'
+          ? ['sendgrid', 'smtp']
+          : [];
+    return candidates.find(
+      (id) =>
+        id !== current && this.built.has(id) && factories[id as Exclude<ProviderId, 'outbox'>]?.channel === channel,
+    );
   }
 
   get<C extends Channel>(channel: C, id: string): ProviderFor[C] {

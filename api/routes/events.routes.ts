@@ -5,10 +5,20 @@ import type { StatsService } from '../services/stats.service';
 import type { TrackingService } from '../services/tracking.service';
 import { parseBody } from '../validate';
 
-export function eventsRoutes(tracking: TrackingService, stats: StatsService): Router {
+/**
+ * `onEngaged` is told when a notification was opened or clicked (a click proves an open), so that a pending
+ * escalation ("SMS if the push is not opened") is not sent.
+ */
+export function eventsRoutes(
+  tracking: TrackingService,
+  stats: StatsService,
+  onEngaged: (notificationId: string) => Promise<unknown> = async () => undefined,
+): Router {
   const router = Router();
   router.post('/events', async (req, res) => {
-    const result = await tracking.report(parseBody(trackingEventInputSchema, req.body));
+    const input = parseBody(trackingEventInputSchema, req.body);
+    const result = await tracking.report(input);
+    if (input.type === 'opened' || input.type === 'clicked') await onEngaged(input.notificationId);
     res.status(result.stored ? 201 : 200).json(result);
   });
   router.get('/stats', async (req, res) => {

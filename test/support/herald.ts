@@ -1,13 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import { ProviderRegistry } from '../../activities/providers/registry';
 import { createApp } from '../../api/app';
 import { loadConfig, type HeraldConfig } from '../../lib/config';
 import { createLogger } from '../../lib/logger';
 import { createTracking } from '../../lib/tracking/tracking';
-import { createHeraldWorker } from '../../lib/worker';
+import { createHeraldWorker, type HeraldWorker } from '../../lib/worker';
 import { createTestDatabase, type TestDatabase } from './database';
 import { createLocalTemporal } from './temporal';
 
@@ -50,7 +49,7 @@ export async function startTestHerald(
   const providers = ProviderRegistry.fromConfig(config, db.prisma);
   const tracking = createTracking(config, db.prisma);
 
-  let worker: Worker | undefined;
+  let worker: HeraldWorker | undefined;
   let running: Promise<void> | undefined;
   const startWorker = async () => {
     worker = await createHeraldWorker({
@@ -60,6 +59,7 @@ export async function startTestHerald(
       db: db.prisma,
       providers,
       tracking,
+      delivery: config.delivery,
     });
     running = worker.run();
   };

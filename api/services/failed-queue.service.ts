@@ -1,0 +1,157 @@
+/**
+ * The failed queue: list notifications by status (keyset pagination), re-drive the failed targets of one or many,
+ * and record that a notification was opened (which ends an escalation's wait).
+ */
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Db, Prisma } from '../../lib/db';
+import { redriveWorkflowId } from '../../lib/ids';
+import type { BulkRetryInput, NotificationView } from '../../lib/schemas';
+import { NOTIFICATION_WORKFLOW, notificationOpenedSignal } from '../../workflows/definitions';
+import { HttpError, notFound } from '../errors';
+import { toNotificationView } from './notifications.service';
+
+const REDRIVABLE = ['failed', 'partially_delivered'];
+
+function encodeCursor(row: { createdAt: Date; id: string }): string {
+  return Buffer.from(`${row.createdAt.toISOString()}|${row.id}`).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { createdAt: Date; id: string } {
+  const [at, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  const createdAt = new Date(at ?? '');
+  if (!id || Number.isNaN(createdAt.getTime())) throw new HttpError(400, 'invalid_cursor', 'cursor is not valid');
+  return { createdAt, id };
+}
+
+export interface FailedQueueDeps {
+  db: Db;
+  temporal: Client;
+  taskQueue: string;
+}
+
+export function createFailedQueueService({ db, temporal, taskQueue }: FailedQueueDeps) {
+  /**
+   * Starts re-drive n+1 of a notification. Its workflow id derives from the notification's and n, so concurrent
+   * requests for the same notification start one run; the run claims n in the database before sending anything.
+   */
+  async function startRedrive(row: { id: string; workflowId: string; redrives: number }): Promise<number> {
+    const n = row.redrives + 1;
+    try {
+      await temporal.workflow.start(NOTIFICATION_WORKFLOW, {
+        taskQueue,
+        workflowId: redriveWorkflowId(row.workflowId, n),
+        args: [{ notificationId: row.id, redrive: n }],
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      });
+    } catch (error) {
+      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) {
+        throw new HttpError(503, 'temporal_unavailable', `could not start the re-drive: ${(error as Error).message}`);
+      }
+    }
+    return n;
+  }
+
+  return {
+    async list(query: {
+      status?: string[];
+      userId?: string;
+      cursor?: string;
+      limit: number;
+    }): Promise<{ notifications: NotificationView[]; nextCursor: string | null }> {
+      const after = query.cursor ? decodeCursor(query.cursor) : undefined;
+      const where: Prisma.NotificationWhereInput = {
+        ...(query.status ? { status: { in: query.status } } : {}),
+        ...(query.userId ? { userId: query.userId } : {}),
+        ...(after
+          ? {
+              OR: [{ createdAt: { lt: after.createdAt } }, { createdAt: after.createdAt, id: { lt: after.id } }],
+            }
+          : {}),
+      };
+      const rows = await db.notification.findMany({
+        where,
+        include: { deliveries: true },
+        orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+        take: query.limit + 1,
+      });
+      const page = rows.slice(0, query.limit);
+      const last = page[page.length - 1];
+      return {
+        notifications: page.map((row) => toNotificationView(row)),
+        nextCursor: rows.length > query.limit && last ? encodeCursor(last) : null,
+      };
+    },
+
+    /** Re-drives one notification's failed targets; 409 unless it ended failed or partially delivered. */
+    async retry(id: string): Promise<{ id: string; status: 'sending'; redrive: number }> {
+      const row = await db.notification.findUnique({ where: { id } });
+      if (!row) throw notFound('notification', id);
+      if (!REDRIVABLE.includes(row.status)) {
+        throw new HttpError(
+          409,
+          'not_retryable',
+          `notification is ${row.status}; only failed or partially delivered ones are re-driven`,
+        );
+      }
+      return { id, status: 'sending', redrive: await startRedrive(row) };
+    },
+
+    async retryMany(input: BulkRetryInput) {
+      const statuses = input.status ? [input.status].flat() : REDRIVABLE;
+      const rows = await db.notification.findMany({
+        where: {
+          status: { in: statuses },
+          ...(input.ids ? { id: { in: input.ids } } : {}),
+          ...(input.since ? { createdAt: { gte: new Date(input.since) } } : {}),
+        },
+        select: { id: true, workflowId: true, redrives: true },
+        orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+        take: input.limit + 1,
+      });
+      const batch = rows.slice(0, input.limit);
+      const redriven: { id: string; redrive: number }[] = [];
+      const skipped: { id: string; reason: string }[] = [];
+      // A few starts at a time: a bulk re-drive after an outage must not flood Temporal itself.
+      for (let i = 0; i < batch.length; i += 20) {
+        const results = await Promise.allSettled(batch.slice(i, i + 20).map((row) => startRedrive(row)));
+        results.forEach((result, j) => {
+          const row = batch[i + j]!;
+          if (result.status === 'fulfilled') redriven.push({ id: row.id, redrive: result.value });
+          else skipped.push({ id: row.id, reason: (result.reason as Error).message });
+        });
+      }
+      if (input.ids) {
+        const found = new Set(batch.map((r) => r.id));
+        for (const id of input.ids)
+          if (!found.has(id)) skipped.push({ id, reason: 'not failed or partially delivered' });
+      }
+      return { redriven, skipped, more: rows.length > input.limit };
+    },
+
+    /** Records the first open and tells the workflow, so a pending escalation is not sent. */
+    async opened(id: string): Promise<{ id: string; openedAt: string }> {
+      const row = await db.notification.findUnique({ where: { id } });
+      if (!row) throw notFound('notification', id);
+      let openedAt = row.openedAt;
+      if (!openedAt) {
+        openedAt = new Date();
+        await db.notification.updateMany({ where: { id, openedAt: null }, data: { openedAt } });
+      }
+      try {
+        await temporal.workflow.getHandle(row.workflowId).signal(notificationOpenedSignal);
+      } catch (error) {
+        // A finished workflow needs no signal; the database holds the open either way (the workflow re-reads it).
+        if (!(error instanceof WorkflowNotFoundError) && !/completed|closed/i.test((error as Error).message ?? '')) {
+          throw new HttpError(
+            503,
+            'temporal_unavailable',
+            `could not signal the notification: ${(error as Error).message}`,
+          );
+        }
+      }
+      return { id, openedAt: openedAt.toISOString() };
+    },
+  };
+}
+export type FailedQueueService = ReturnType<typeof createFailedQueueService>;
