@@ -9,6 +9,7 @@ import path from 'node:path';
 import { Liquid } from 'liquidjs';
 import { z } from 'zod';
 import { DeliveryConfigError, loadDeliveryConfig, type DeliveryConfig } from './delivery-config';
+import { CodecError, parseEncryptionKeys, type EncryptionKey } from './codec';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -18,6 +19,7 @@ type Env = Record<string, string | undefined>;
 
 const SECRET_VARIABLES = [
   'HERALD_API_KEY',
+  'HERALD_ENCRYPTION_KEYS',
   'TWILIO_AUTH_TOKEN',
   'SENDGRID_API_KEY',
   'SMTP_URL',
@@ -157,6 +159,12 @@ export interface HeraldConfig {
   tracking: TrackingConfig;
   /** Throttle rules, per-channel task queues and retry policies, failover, alerts (lib/delivery-config.ts). */
   delivery: DeliveryConfig;
+  /** HERALD_ENCRYPTION_KEYS(_FILE): payload encryption keys, the first one encrypts (docs/operations.md). */
+  encryptionKeys?: EncryptionKey[];
+  /** HERALD_CODEC_CORS_ORIGINS: browser origins (the Temporal Web UI) allowed to call /codec. */
+  codecCorsOrigins: string[];
+  /** HERALD_MONITORED_TASK_QUEUES: task queues watched for backlog besides the main one. */
+  monitoredTaskQueues: string[];
 }
 
 export function loadConfig(env: Env = process.env): HeraldConfig {
@@ -183,6 +191,7 @@ export function loadConfig(env: Env = process.env): HeraldConfig {
     if (error instanceof DeliveryConfigError) throw new ConfigError(error.message);
     throw error;
   }
+  const taskQueue = read(env, 'HERALD_TASK_QUEUE') ?? 'herald';
   return {
     port,
     publicUrl,
@@ -191,7 +200,7 @@ export function loadConfig(env: Env = process.env): HeraldConfig {
     temporal: {
       address: temporalAddress,
       namespace: read(env, 'TEMPORAL_NAMESPACE') ?? 'default',
-      taskQueue: read(env, 'HERALD_TASK_QUEUE') ?? 'herald',
+      taskQueue,
       devPort: parse(
         'HERALD_TEMPORAL_PORT',
         z.coerce.number().int().min(1).max(65535),
@@ -212,7 +221,30 @@ export function loadConfig(env: Env = process.env): HeraldConfig {
     providers,
     tracking: loadTracking(env),
     delivery,
+    encryptionKeys: loadEncryptionKeys(env),
+    codecCorsOrigins: list(env, 'HERALD_CODEC_CORS_ORIGINS').map(
+      (origin) => new URL(parse('HERALD_CODEC_CORS_ORIGINS', url(['http:', 'https:']), origin)).origin,
+    ),
+    monitoredTaskQueues: [...new Set([taskQueue, ...list(env, 'HERALD_MONITORED_TASK_QUEUES')])],
   };
+}
+
+function list(env: Env, name: string): string[] {
+  return (read(env, name) ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+}
+
+function loadEncryptionKeys(env: Env): EncryptionKey[] | undefined {
+  const value = read(env, 'HERALD_ENCRYPTION_KEYS');
+  if (!value) return undefined;
+  try {
+    return parseEncryptionKeys(value);
+  } catch (error) {
+    if (error instanceof CodecError) throw new ConfigError(`HERALD_ENCRYPTION_KEYS: ${error.message}`);
+    throw error;
+  }
 }
 
 function loadTracking(env: Env): TrackingConfig {
@@ -357,4 +389,27 @@ function loadProviders(env: Env): ProvidersConfig {
     if (email === 'smtp' && !smtp) throw new ConfigError('EMAIL_PROVIDER: smtp is chosen but SMTP_URL is not set');
   }
   return { apns, fcm, twilio, vonage, sendgrid, smtp, email };
+}
+
+/**
+ * Every secret value in the configuration, for the logger's value-based redaction: a secret that reaches a log line
+ * through an error message (a URL with its password, a key in a stack trace) is blanked out as well.
+ */
+export function configSecrets(config: HeraldConfig): string[] {
+  const { apns, fcm, twilio, sendgrid, smtp } = config.providers;
+  const secrets: (string | undefined)[] = [
+    config.apiKey,
+    apns?.keyPem,
+    fcm?.credentials.private_key,
+    fcm?.credentials.private_key_id,
+    twilio?.authToken,
+    sendgrid?.apiKey,
+    ...(config.encryptionKeys ?? []).map((k) => k.key.toString('base64')),
+  ];
+  for (const value of [smtp?.url, config.databaseUrl]) {
+    if (!value) continue;
+    const password = new URL(value).password;
+    if (password) secrets.push(value, password, decodeURIComponent(password));
+  }
+  return secrets.filter((s): s is string => typeof s === 'string' && s.length >= 8);
 }
