@@ -50,3 +50,7 @@ export function userThrottleWorkflowId(userId: string): string {
 export function redriveWorkflowId(notificationWorkflowId: string, n: number): string {
   return `${notificationWorkflowId}-redrive-${n}`;
 }
+
+export const newApiKeyId = () => randomId('key');
+/** An API key's secret: 32 random bytes, recognisable by its prefix (and by secret scanners). */
+export const newApiKeySecret = () => `hk_${randomBytes(32).toString('base64url')}`;
