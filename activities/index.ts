@@ -9,6 +9,7 @@ import { acceptNotification, NotificationRejectedError } from '../lib/accept-not
 import { loadDeliveryConfig, type DeliveryConfig } from '../lib/delivery-config';
 import { newDeliveryId } from '../lib/ids';
 import type { Tracking } from '../lib/tracking/tracking';
+import type { ActivityMetrics, ProviderResult } from '../lib/metrics';
 import {
   preferencesSchema,
   sendNotificationSchema,
@@ -23,7 +24,7 @@ import { composeEmail, type ComposedEmail } from './email/compose-email';
 import { createProviderHealth, type ProviderHealth } from './provider-health';
 import { quietHoursRelease } from './preferences/quiet-hours';
 import { resolveChannels, type CategoryPolicy, type ChannelName } from './preferences/resolve-channels';
-import type { Channel } from './providers/provider.types';
+import { ProviderError, type Channel } from './providers/provider.types';
 import type { ProviderRegistry } from './providers/registry';
 import { pickLocale, renderChannels, TemplateRenderError, type RenderedChannels } from './templates/render';
 import { flagContact, recordFailed, recordSent } from './tracking/delivery-outcomes';
@@ -40,6 +41,8 @@ export interface ActivityDeps {
   delivery?: DeliveryConfig;
   /** Where provider outcomes are counted for the failure-rate alert (built from `delivery` when absent). */
   health?: ProviderHealth;
+  /** Prometheus counters and provider latency (lib/metrics.ts); absent in unit tests. */
+  metrics?: ActivityMetrics;
 }
 
 export type { PlannedDelivery } from './delivery-control.activities';
@@ -54,6 +57,7 @@ export function createActivities({
   providers,
   clock = () => new Date(),
   tracking,
+  metrics,
   delivery = loadDeliveryConfig({}),
   health = createProviderHealth({ db, alerts: delivery.alerts, clock }),
 }: ActivityDeps) {
@@ -71,6 +75,20 @@ export function createActivities({
     };
   }
 
+  /** Times one provider call and records its result by failure kind. */
+  async function timed<T>(channel: Channel, provider: string, call: () => Promise<T>): Promise<T> {
+    const started = performance.now();
+    let result: ProviderResult = 'ok';
+    try {
+      return await call();
+    } catch (error) {
+      result = error instanceof ProviderError ? error.kind : 'error';
+      throw error;
+    } finally {
+      metrics?.providerCall(channel, provider, result, (performance.now() - started) / 1000);
+    }
+  }
+
   async function setStatus(notificationId: string, status: NotificationStatus, error?: string) {
     await db.notification.update({
       where: { id: notificationId },
@@ -80,6 +98,7 @@ export function createActivities({
         ...(TERMINAL_STATUSES.includes(status) ? { completedAt: clock() } : {}),
       },
     });
+    metrics?.notificationStatus(status);
   }
 
   const settings = delivery;
@@ -115,28 +134,34 @@ export function createActivities({
         if (!device || !device.active) {
           throw ApplicationFailure.nonRetryable('device is no longer registered', NON_RETRYABLE.InvalidRecipient);
         }
-        result = await providers.get('push', delivery.provider).send({
-          token: device.token,
-          platform: device.platform as 'ios' | 'android' | 'web',
-          message: content as NonNullable<RenderedChannels['push']>,
-          idempotencyKey: deliveryId,
-        });
+        result = await timed(channel, delivery.provider, () =>
+          providers.get('push', delivery.provider).send({
+            token: device.token,
+            platform: device.platform as 'ios' | 'android' | 'web',
+            message: content as NonNullable<RenderedChannels['push']>,
+            idempotencyKey: deliveryId,
+          }),
+        );
       } else if (channel === 'sms') {
-        result = await providers.get('sms', delivery.provider).send({
-          to: delivery.target,
-          body: (content as NonNullable<RenderedChannels['sms']>).body,
-          idempotencyKey: deliveryId,
-        });
+        result = await timed(channel, delivery.provider, () =>
+          providers.get('sms', delivery.provider).send({
+            to: delivery.target,
+            body: (content as NonNullable<RenderedChannels['sms']>).body,
+            idempotencyKey: deliveryId,
+          }),
+        );
       } else {
         const { subject, html, text, headers } = content as ComposedEmail;
-        result = await providers.get('email', delivery.provider).send({
-          to: delivery.target,
-          subject,
-          ...(html !== undefined ? { html } : {}),
-          ...(text !== undefined ? { text } : {}),
-          ...(headers ? { headers } : {}),
-          idempotencyKey: deliveryId,
-        });
+        result = await timed(channel, delivery.provider, () =>
+          providers.get('email', delivery.provider).send({
+            to: delivery.target,
+            subject,
+            ...(html !== undefined ? { html } : {}),
+            ...(text !== undefined ? { text } : {}),
+            ...(headers ? { headers } : {}),
+            idempotencyKey: deliveryId,
+          }),
+        );
       }
       await health.record(delivery.provider, false);
       const sentAt = clock();
@@ -151,6 +176,7 @@ export function createActivities({
         },
       });
       await recordSent(db, deliveryId, sentAt);
+      metrics?.delivery(channel, delivery.provider, 'sent');
       return result;
     } catch (error) {
       if (error instanceof ApplicationFailure) throw error;
@@ -468,6 +494,7 @@ export function createActivities({
         });
         return records;
       });
+      metrics?.notificationStatus(status);
       return {
         status,
         deliveries: created
@@ -488,12 +515,16 @@ export function createActivities({
 
     /** Called by the workflow once a delivery's retry policy has given up (or it failed permanently). */
     async markDeliveryFailed(deliveryId: string, reason: string): Promise<void> {
-      await db.delivery.updateMany({
+      const { count } = await db.delivery.updateMany({
         where: { id: deliveryId, status: 'pending' },
         data: { status: 'failed', error: scrub(reason) },
       });
-      const delivery = await db.delivery.findUnique({ where: { id: deliveryId }, select: { status: true } });
+      const delivery = await db.delivery.findUnique({
+        where: { id: deliveryId },
+        select: { status: true, channel: true, provider: true },
+      });
       if (delivery?.status === 'failed') await recordFailed(db, deliveryId, scrub(reason), clock());
+      if (count > 0 && delivery) metrics?.delivery(delivery.channel, delivery.provider, 'failed');
     },
 
     /** The final status, from the deliveries' outcomes. */
