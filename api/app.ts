@@ -1,23 +1,30 @@
 import type { Client } from '@temporalio/client';
-import express, { type Express } from 'express';
+import express, { type Express, type RequestHandler } from 'express';
+import type { AesGcmPayloadCodec } from '../lib/codec';
 import type { Db } from '../lib/db';
 import type { Logger } from '../lib/logger';
 import { createTracking, type Tracking } from '../lib/tracking/tracking';
-import { requireApiKey } from './auth';
+import type { HeraldMetrics } from '../lib/metrics';
+import type { QueueStatView } from '../lib/queue-monitor';
+import { createAuthenticator, requireApiKey } from './auth';
 import { errorHandler, HttpError } from './errors';
 import { categoriesRoutes } from './routes/categories.routes';
 import { failedQueueRoutes } from './routes/failed-queue.routes';
 import { buildOpenApiDocument } from './openapi';
 import { eventsRoutes } from './routes/events.routes';
+import { apiKeysRoutes } from './routes/api-keys.routes';
+import { codecRoutes } from './routes/codec.routes';
 import { notificationsRoutes, outboxRoutes } from './routes/notifications.routes';
+import { opsRoutes } from './routes/ops.routes';
 import { templatesRoutes } from './routes/templates.routes';
 import { trackingRoutes } from './routes/tracking.routes';
 import { usersRoutes } from './routes/users.routes';
 import { webhooksRoutes } from './routes/webhooks.routes';
 import { createCategoryService } from './services/categories.service';
 import { createFailedQueueService } from './services/failed-queue.service';
-import { createNotificationService, notifySettingsChanged } from './services/notifications.service';
 import { createStatsService } from './services/stats.service';
+import { createApiKeyService } from './services/api-keys.service';
+import { createNotificationService, notifySettingsChanged } from './services/notifications.service';
 import { createTemplateService } from './services/templates.service';
 import { createTrackingService } from './services/tracking.service';
 import { createUserService } from './services/users.service';
@@ -27,6 +34,7 @@ export interface AppDeps {
   db: Db;
   temporal: Client;
   taskQueue: string;
+  /** The bootstrap admin key (HERALD_API_KEY); other keys live in the database (/v1/api-keys). */
   apiKey: string;
   publicUrl: string;
   logger: Logger;
@@ -34,12 +42,41 @@ export interface AppDeps {
   ready: () => Promise<{ database: boolean; temporal: boolean }>;
   /** Tracking links, webhooks' keys, email layout (default: tracking on, generated key, no webhooks). */
   tracking?: Tracking;
+  /** Served on /metrics, and fed with request counts and latencies. */
+  metrics?: HeraldMetrics;
+  /** The payload codec: enables /codec/encode and /codec/decode for the Web UI and CLI. */
+  codec?: AesGcmPayloadCodec;
+  /** Browser origins allowed to call /codec (the Temporal Web UI). */
+  codecCorsOrigins?: string[];
+  /** Task queue backlogs for GET /v1/ops/queues. */
+  queues?: () => Promise<QueueStatView[]>;
 }
 
 export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  const authenticator = createAuthenticator(deps.db, deps.apiKey);
+  if (deps.metrics) {
+    const metrics = deps.metrics;
+    app.use(httpMetrics(metrics));
+    app.get('/metrics', async (_req, res) => {
+      res.type(metrics.contentType).send(await metrics.render());
+    });
+  }
+  // Before the JSON parser: the codec takes larger bodies, and only once the caller is authenticated.
+  if (deps.codec) {
+    app.use(
+      '/codec',
+      codecRoutes({
+        codec: deps.codec,
+        authenticator,
+        allowedOrigins: deps.codecCorsOrigins ?? [],
+        sessionSecret: deps.codec.deriveSecret('codec session'),
+        secureCookies: deps.publicUrl.startsWith('https:'),
+      }),
+    );
+  }
   const tracking =
     deps.tracking ??
     createTracking({ publicUrl: deps.publicUrl, tracking: { opens: true, clicks: true, smsLinks: false } }, deps.db);
@@ -68,7 +105,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(trackingRoutes(trackingService));
 
   const v1 = express.Router();
-  v1.use(requireApiKey(deps.apiKey));
+  v1.use(requireApiKey(authenticator));
   v1.use(
     usersRoutes(createUserService({ db: deps.db, settingsChanged: (userId) => notifySettingsChanged(deps, userId) })),
   );
@@ -83,9 +120,29 @@ export function createApp(deps: AppDeps): Express {
   v1.use(failedQueueRoutes(failedQueue));
   v1.use(notificationsRoutes(createNotificationService(deps)));
   v1.use(outboxRoutes(deps.db));
+  v1.use(apiKeysRoutes(createApiKeyService(deps.db), authenticator));
+  v1.use(opsRoutes(deps.queues));
   app.use('/v1', v1);
 
   app.use((req, _res, next) => next(new HttpError(404, 'route_not_found', `no route for ${req.method} ${req.path}`)));
   app.use(errorHandler(deps.logger));
   return app;
+}
+
+/** Request count and latency by route pattern (never the raw path: ids would explode the label set). */
+function httpMetrics(metrics: HeraldMetrics): RequestHandler {
+  return (req, res, next) => {
+    const started = process.hrtime.bigint();
+    res.once('finish', () => {
+      const route = res.locals.route ?? (req.route ? `${req.baseUrl}${req.route.path}` : 'unmatched');
+      const labels = { method: req.method, route, status: String(res.statusCode) };
+      metrics.httpRequests.inc(labels);
+      metrics.httpDuration.observe(labels, Number(process.hrtime.bigint() - started) / 1e9);
+      // A new notification (not a replay of an Idempotency-Key) is counted as accepted; workers count the rest.
+      if (route === '/v1/notifications' && res.statusCode === 202 && !res.get('Idempotent-Replayed')) {
+        metrics.notificationStatus('accepted');
+      }
+    });
+    next();
+  };
 }

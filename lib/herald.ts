@@ -10,11 +10,16 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { ProviderRegistry } from '../activities/providers/registry';
 import { createApp } from '../api/app';
-import type { HeraldConfig } from './config';
+import { AesGcmPayloadCodec, embeddedEncryptionKeys, heraldClientDataConverter } from './codec';
+import { configSecrets, type HeraldConfig } from './config';
 import { openDatabase, type Database } from './db';
-import type { Logger } from './logger';
+import { registerSecrets, type Logger } from './logger';
+import { HeraldMetrics } from './metrics';
+import { startOpsServer } from './ops-server';
+import { createQueueMonitor } from './queue-monitor';
 import { startDevServer, type DevServer } from './temporal-dev-server';
 import { createTracking } from './tracking/tracking';
+import { installTemporalRuntime } from './temporal-runtime';
 import { createHeraldWorker, type HeraldWorker } from './worker';
 
 export interface HeraldRoles {
@@ -28,6 +33,8 @@ export interface RunningHerald {
   apiUrl?: string;
   apiKey?: string;
   temporalAddress: string;
+  /** The worker-only process's /healthz and /metrics server. */
+  opsUrl?: string;
   stop(): Promise<void>;
 }
 
@@ -57,6 +64,29 @@ export async function startHerald(config: HeraldConfig, roles: HeraldRoles, logg
     if (!config.temporal.address && !roles.embedded) {
       throw new Error('TEMPORAL_ADDRESS is required for `npm run api` / `npm run worker` (or use `npm start`)');
     }
+    registerSecrets(configSecrets(config));
+    // Before any connection: SDK logs through our logger, SDK metrics onto our /metrics.
+    const runtime = installTemporalRuntime({ logger });
+    const metrics = new HeraldMetrics();
+    metrics.includeSdkMetrics(runtime?.sdkMetrics);
+
+    // Payload encryption on every client and worker. The embedded default makes its own key under .data/.
+    let encryptionKeys = config.encryptionKeys;
+    if (!encryptionKeys) {
+      if (!roles.embedded) {
+        throw new Error(
+          'HERALD_ENCRYPTION_KEYS (or HERALD_ENCRYPTION_KEYS_FILE) is required for `npm run api` / `npm run worker`: ' +
+            'id:base64key entries, the same on the API and every worker (docs/operations.md)',
+        );
+      }
+      const embedded = embeddedEncryptionKeys(config.dataDir);
+      encryptionKeys = embedded.keys;
+      if (embedded.generated) {
+        logger.info({ file: path.join(config.dataDir, 'encryption-keys') }, 'generated a payload encryption key');
+      }
+    }
+    registerSecrets(encryptionKeys.map((k) => k.key.toString('base64')));
+    const codec = new AesGcmPayloadCodec(encryptionKeys);
 
     const db: Database = openDatabase({ url: config.databaseUrl, pgliteDir: path.join(config.dataDir, 'pglite') });
     cleanups.push(() => db.close());
@@ -71,7 +101,10 @@ export async function startHerald(config: HeraldConfig, roles: HeraldRoles, logg
       const server: DevServer = await startDevServer({
         dataDir: config.dataDir,
         namespace: config.temporal.namespace,
+        port: config.temporal.devPort,
+        uiPort: config.temporal.devUiPort,
         logger,
+        ...(roles.api ? { uiCodecEndpoint: `${config.publicUrl}/codec` } : {}),
       });
       cleanups.push(() => server.stop());
       address = server.address;
@@ -92,6 +125,8 @@ export async function startHerald(config: HeraldConfig, roles: HeraldRoles, logg
         providers,
         tracking,
         delivery: config.delivery,
+        codec,
+        metrics,
       });
       const running = worker.run();
       cleanups.push(async () => {
@@ -110,10 +145,20 @@ export async function startHerald(config: HeraldConfig, roles: HeraldRoles, logg
         if (!roles.embedded) throw new Error('HERALD_API_KEY is required for `npm run api`');
         const embedded = embeddedApiKey(config.dataDir);
         apiKey = embedded.key;
+        registerSecrets([apiKey]);
       }
       const connection = await Connection.connect({ address });
       cleanups.push(() => connection.close());
-      const temporal = new Client({ connection, namespace: config.temporal.namespace });
+      const temporal = new Client({
+        connection,
+        namespace: config.temporal.namespace,
+        dataConverter: heraldClientDataConverter(codec),
+      });
+      const queues = createQueueMonitor(connection, config.temporal.namespace, config.monitoredTaskQueues);
+      metrics.watchQueues(queues);
+      const devUi = config.temporal.address
+        ? []
+        : [`http://localhost:${config.temporal.devUiPort}`, `http://127.0.0.1:${config.temporal.devUiPort}`];
       const app = createApp({
         db: db.prisma,
         temporal,
@@ -122,6 +167,10 @@ export async function startHerald(config: HeraldConfig, roles: HeraldRoles, logg
         publicUrl: config.publicUrl,
         tracking,
         logger,
+        metrics,
+        codec,
+        codecCorsOrigins: [...config.codecCorsOrigins, ...devUi],
+        queues,
         ready: async () => {
           const [database, temporalOk] = await Promise.all([
             db.ping(),
@@ -142,7 +191,19 @@ export async function startHerald(config: HeraldConfig, roles: HeraldRoles, logg
       apiUrl = `http://localhost:${port}`;
       logger.info({ url: apiUrl }, 'API listening on %s', apiUrl);
     }
-    return { apiUrl, apiKey, temporalAddress: address, stop };
+
+    let opsUrl: string | undefined;
+    if (!roles.api) {
+      const ops = await startOpsServer({
+        port: config.port,
+        metrics,
+        healthy: () => worker === undefined || worker.workers.every((w) => w.getState() === 'RUNNING'),
+      });
+      cleanups.push(() => ops.close());
+      opsUrl = `http://localhost:${ops.port}`;
+      logger.info({ url: opsUrl }, 'health and metrics on %s', opsUrl);
+    }
+    return { apiUrl, apiKey, temporalAddress: address, opsUrl, stop };
   } catch (error) {
     await stop();
     throw error;

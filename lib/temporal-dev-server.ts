@@ -15,6 +15,8 @@ export interface DevServerOptions {
   uiPort?: number;
   namespace?: string;
   logger?: Logger;
+  /** The Web UI decodes payloads through this codec server (Herald's `<public URL>/codec`). */
+  uiCodecEndpoint?: string;
 }
 
 export interface DevServer {
@@ -87,6 +89,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       namespace,
       '--log-level',
       'warn',
+      ...(options.uiCodecEndpoint ? ['--ui-codec-endpoint', options.uiCodecEndpoint] : []),
     ],
     { stdio: ['ignore', logFile, logFile] },
   );

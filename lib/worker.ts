@@ -4,9 +4,12 @@ import type { NativeConnection } from '@temporalio/worker';
 import { Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import type { ProviderRegistry } from '../activities/providers/registry';
+import type { AesGcmPayloadCodec } from './codec';
+import { heraldDataConverter } from './codec';
 import type { Db } from './db';
 import type { Tracking } from './tracking/tracking';
 import { channelTaskQueue, loadDeliveryConfig, type DeliveryConfig } from './delivery-config';
+import type { ActivityMetrics } from './metrics';
 
 export interface HeraldWorkerOptions {
   connection: NativeConnection;
@@ -19,6 +22,10 @@ export interface HeraldWorkerOptions {
   /** Per-channel rates, concurrency and retry policies, throttle rules (defaults when absent). */
   delivery?: DeliveryConfig;
   /** Extra worker options for every worker (tests lower the concurrency, for instance). */
+  /** Payload encryption (lib/codec.ts); the API's client must use the same keys. */
+  codec?: AesGcmPayloadCodec;
+  metrics?: ActivityMetrics;
+  /** Extra worker options (tests lower the concurrency, for instance). */
   overrides?: Partial<WorkerOptions>;
 }
 
@@ -35,7 +42,7 @@ const CHANNELS = ['push', 'sms', 'email'] as const;
 
 /**
  * Herald's workers. In production the workflows come from the bundle prebuilt into the image
- * (scripts/bundle-workflows.ts); elsewhere from the source, so a stale bundle is never run by mistake.
+ * (scripts/bundle-workflows.ts, built with the same failure converter); elsewhere from the source, so a stale bundle is never run by mistake.
  *
  * Provider calls run on one task queue per channel (`<queue>-push`, `-sms`, `-email`). The server enforces each
  * queue's `maxTaskQueueActivitiesPerSecond` across every worker that polls it, so a burst to one channel is spread at
@@ -53,8 +60,15 @@ export async function createHeraldWorker(options: HeraldWorkerOptions): Promise<
     providers: options.providers,
     tracking: options.tracking,
     delivery,
+    metrics: options.metrics,
   });
-  const common = { connection: options.connection, namespace: options.namespace, activities };
+  // Every worker encrypts and decrypts payloads with the same keys as the API's client (lib/codec.ts).
+  const common = {
+    connection: options.connection,
+    namespace: options.namespace,
+    activities,
+    dataConverter: heraldDataConverter(options.codec),
+  };
   const main = await Worker.create({ ...common, taskQueue: options.taskQueue, ...workflows, ...options.overrides });
   const workers = [main];
   for (const channel of CHANNELS) {

@@ -1,10 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
+import { Client } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ProviderRegistry } from '../../activities/providers/registry';
 import { createApp } from '../../api/app';
-import { loadConfig, type HeraldConfig } from '../../lib/config';
-import { createLogger } from '../../lib/logger';
+import { AesGcmPayloadCodec, generateEncryptionKey, heraldClientDataConverter } from '../../lib/codec';
+import { configSecrets, loadConfig, type HeraldConfig } from '../../lib/config';
+import { createLogger, registerSecrets, type Logger } from '../../lib/logger';
+import { HeraldMetrics } from '../../lib/metrics';
+import { createQueueMonitor } from '../../lib/queue-monitor';
+import { installTemporalRuntime } from '../../lib/temporal-runtime';
 import { createTracking } from '../../lib/tracking/tracking';
 import { createHeraldWorker, type HeraldWorker } from '../../lib/worker';
 import { createTestDatabase, type TestDatabase } from './database';
@@ -17,6 +22,10 @@ export interface TestHerald {
   config: HeraldConfig;
   db: TestDatabase;
   env: TestWorkflowEnvironment;
+  /** A client with Herald's data converter (payload codec): use it, not env.client, to read results and histories. */
+  client: Client;
+  codec: AesGcmPayloadCodec;
+  metrics: HeraldMetrics;
   taskQueue: string;
   /** Calls the API with the test key; returns status, headers and parsed JSON. */
   api(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<ApiResponse>;
@@ -39,27 +48,45 @@ export interface ApiResponse {
  * tests point at local fakes.
  */
 export async function startTestHerald(
-  options: { env?: Record<string, string>; worker?: boolean; temporal?: TestWorkflowEnvironment } = {},
+  options: {
+    env?: Record<string, string>;
+    worker?: boolean;
+    temporal?: TestWorkflowEnvironment;
+    /** Where the API's, the worker's and the Temporal SDK's logs go (default: silent). */
+    logger?: Logger;
+  } = {},
 ): Promise<TestHerald> {
   const config = loadConfig({ ...options.env, HERALD_API_KEY: TEST_API_KEY, LOG_LEVEL: 'silent' });
-  const logger = createLogger('silent');
+  const logger = options.logger ?? createLogger('silent');
+  registerSecrets(configSecrets(config));
+  const runtime = installTemporalRuntime({ logger });
   const db = await createTestDatabase();
   const env = options.temporal ?? (await createLocalTemporal());
   const taskQueue = `herald-test-${randomUUID()}`;
   const providers = ProviderRegistry.fromConfig(config, db.prisma);
   const tracking = createTracking(config, db.prisma);
+  // Encrypted payloads, as in production: the configured keys, or a fresh key for this test.
+  const codec = new AesGcmPayloadCodec(config.encryptionKeys ?? [generateEncryptionKey('test')]);
+  const namespace = env.namespace ?? 'default';
+  const client = new Client({ connection: env.connection, namespace, dataConverter: heraldClientDataConverter(codec) });
+  const metrics = new HeraldMetrics({ defaultMetrics: false });
+  metrics.includeSdkMetrics(runtime?.sdkMetrics);
+  const queues = createQueueMonitor(env.connection, namespace, [taskQueue]);
+  metrics.watchQueues(queues);
 
   let worker: HeraldWorker | undefined;
   let running: Promise<void> | undefined;
   const startWorker = async () => {
     worker = await createHeraldWorker({
       connection: env.nativeConnection,
-      namespace: env.namespace ?? 'default',
+      namespace,
       taskQueue,
       db: db.prisma,
       providers,
       tracking,
       delivery: config.delivery,
+      codec,
+      metrics,
     });
     running = worker.run();
   };
@@ -73,13 +100,17 @@ export async function startTestHerald(
 
   const app = createApp({
     db: db.prisma,
-    temporal: env.client,
+    temporal: client,
     taskQueue,
     apiKey: TEST_API_KEY,
     publicUrl: config.publicUrl,
     tracking,
     logger,
     ready: async () => ({ database: await db.ping(), temporal: true }),
+    metrics,
+    codec,
+    codecCorsOrigins: config.codecCorsOrigins,
+    queues,
   });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
@@ -91,6 +122,9 @@ export async function startTestHerald(
     config,
     db,
     env,
+    client,
+    codec,
+    metrics,
     taskQueue,
     async api(method, path, body, headers = {}) {
       const response = await fetch(`${url}${path}`, {
@@ -124,7 +158,7 @@ export async function waitForNotification(
   timeoutMs = 60_000,
 ): Promise<ApiResponse['body']> {
   const row = await herald.db.prisma.notification.findUniqueOrThrow({ where: { id } });
-  const handle = herald.env.client.workflow.getHandle(row.workflowId);
+  const handle = herald.client.workflow.getHandle(row.workflowId);
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
