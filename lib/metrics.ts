@@ -25,6 +25,8 @@ export interface QueueStat {
   pollers: number;
   addRate: number;
   dispatchRate: number;
+  /** The queue's rate limit, not the number of workers, is what holds tasks back. */
+  rateLimited: boolean;
 }
 
 export class HeraldMetrics implements ActivityMetrics {
@@ -85,9 +87,7 @@ export class HeraldMetrics implements ActivityMetrics {
     let pending: Promise<QueueStat[]> | undefined;
     // Both queue gauges are filled from one DescribeTaskQueue round per scrape.
     const queueStats = () => {
-      pending ??= (source()?.() ?? Promise.resolve([])).finally(() =>
-        setTimeout(() => (pending = undefined), 0),
-      );
+      pending ??= (source()?.() ?? Promise.resolve([])).finally(() => setTimeout(() => (pending = undefined), 0));
       return pending;
     };
     const queueGauge = (name: string, help: string, pick: (s: QueueStat) => number) =>
@@ -120,6 +120,11 @@ export class HeraldMetrics implements ActivityMetrics {
       'herald_task_queue_dispatch_rate',
       'Tasks dispatched per second (server estimate)',
       (s) => s.dispatchRate,
+    );
+    queueGauge(
+      'herald_task_queue_rate_limited',
+      '1 when the task queue rate limit, not the number of workers, is what holds tasks back',
+      (s) => (s.rateLimited ? 1 : 0),
     );
   }
 

@@ -8,9 +8,7 @@ import type { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import type { QueueStat } from './metrics';
 
-export interface QueueStatView extends QueueStat {
-  rateLimited: boolean;
-}
+export type QueueStatView = QueueStat;
 
 const TYPES = [
   ['workflow', temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW],

@@ -43,6 +43,8 @@ else
   write_once herald_database_url "postgresql://herald:${herald_db_password}@herald-postgresql:5432/herald"
 fi
 write_once herald_api_key "$(random_hex)"
+# Payload encryption: one AES-256 key named after today's date (docs/operations.md: adding a key to rotate).
+write_once herald_encryption_keys "k$(date -u +%Y%m%d):$(head -c 32 /dev/urandom | base64 | tr -d '\n')"
 
 # Provider credentials: an empty file means "provider not configured" (Herald then skips it or uses the outbox).
 for name in apns_key fcm_credentials twilio_auth_token sendgrid_api_key smtp_url; do
@@ -57,5 +59,6 @@ Fill in the provider files you use (leave the others empty):
   secrets/twilio_auth_token   Twilio auth token (with TWILIO_ACCOUNT_SID, TWILIO_FROM in .env)
   secrets/sendgrid_api_key    SendGrid API key (with SENDGRID_FROM in .env)
   secrets/smtp_url            smtp://user:pass@host:587 (with SMTP_FROM in .env)
-The admin API key for Herald's /v1 routes is in secrets/herald_api_key.
+The admin API key for Herald's /v1 routes is in secrets/herald_api_key; the payload encryption keys are in
+secrets/herald_encryption_keys (back them up: without them, the payloads in Temporal's database are unreadable).
 NOTE
