@@ -6,13 +6,16 @@
  * or phone. The Web UI's path — a browser session at /codec/login, CORS preflight, /codec/decode — gives back the
  * originals.
  */
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { promisify } from 'node:util';
 import { Writable } from 'node:stream';
 import type { Payload } from '@temporalio/common';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ENCRYPTED_ENCODING, formatEncryptionKeys, generateEncryptionKey, KEY_ID_METADATA } from '../../lib/codec';
 import { createLogger } from '../../lib/logger';
+import { temporalBinary } from '../../lib/temporal-binaries';
 import { installTemporalRuntime } from '../../lib/temporal-runtime';
 import { twilioError } from '../fakes/twilio.fake';
 import { startTestHerald, TEST_API_KEY, waitForNotification, type TestHerald } from '../support/herald';
@@ -76,7 +79,14 @@ async function runNotifications(herald: TestHerald, userId: string) {
   const sms = partial.deliveries.find((d: { channel: string }) => d.channel === 'sms');
   expect(sms.status).toBe('failed');
   expect(sms.error).toMatch(/number \[(number|redacted)\] is not a valid/);
-  return [first.body.id as string, second.body.id as string];
+  // Herald's database keeps the rendered message only until the delivery is final.
+  const ids = [first.body.id as string, second.body.id as string];
+  const kept = await herald.db.prisma.delivery.findMany({
+    where: { notificationId: { in: ids } },
+    select: { content: true },
+  });
+  expect(kept.map((d) => d.content)).toEqual(kept.map(() => null));
+  return ids;
 }
 
 /** Every string and byte array in a history, as text (bytes as UTF-8 and base64), to grep. */
@@ -273,6 +283,38 @@ describe('the Web UI path: codec endpoint with CORS and a browser session', () =
       body,
     });
     expect(forged.status).toBe(403);
+  });
+
+  it('the temporal CLI shows a decrypted history through the codec endpoint (--codec-auth "Bearer <key>")', async () => {
+    const { herald, ids } = notificationIds[0]!;
+    const row = await herald.db.prisma.notification.findUniqueOrThrow({ where: { id: ids[0]! } });
+    const show = (extra: string[]) =>
+      promisify(execFile)(
+        temporalBinary('temporal'),
+        [
+          'workflow',
+          'show',
+          '--address',
+          temporal.address,
+          '--namespace',
+          temporal.namespace ?? 'default',
+          '--workflow-id',
+          row.workflowId,
+          '--output',
+          'json',
+          ...extra,
+        ],
+        { maxBuffer: 16 * 1024 * 1024 },
+      );
+    const raw = await show([]);
+    expect(raw.stdout).toContain(Buffer.from(ENCRYPTED_ENCODING).toString('base64'));
+    const input = Buffer.from(JSON.stringify({ notificationId: ids[0] })).toString('base64');
+    expect(raw.stdout).not.toContain(input);
+    const decoded = await show(['--codec-endpoint', `${herald.url}/codec`, '--codec-auth', `Bearer ${TEST_API_KEY}`]);
+    // JSON output keeps payloads base64-encoded: the decrypted workflow input is there, as JSON.
+    expect(decoded.stdout).toContain(input);
+    expect(decoded.stdout).toContain(Buffer.from('json/plain').toString('base64'));
+    expect(decoded.stdout).not.toContain(Buffer.from(ENCRYPTED_ENCODING).toString('base64'));
   });
 
   it('encodes with the current key for the CLI (Bearer key), and refuses keys without notifications:read', async () => {
