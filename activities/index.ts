@@ -4,7 +4,7 @@
  */
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import type { PrismaClient } from '../generated/prisma/client';
+import { Prisma, type PrismaClient } from '../generated/prisma/client';
 import { acceptNotification, NotificationRejectedError } from '../lib/accept-notification';
 import { loadDeliveryConfig, type DeliveryConfig } from '../lib/delivery-config';
 import { newDeliveryId } from '../lib/ids';
@@ -43,6 +43,16 @@ export interface ActivityDeps {
   health?: ProviderHealth;
   /** Prometheus counters and provider latency (lib/metrics.ts); absent in unit tests. */
   metrics?: ActivityMetrics;
+}
+
+/**
+ * What a delivery keeps of its rendered message once it is sent: only the tracked links' targets, which /t/<token>
+ * redirects to. The text itself was needed only to send (and retry); kept, it would be personal data for nothing.
+ * A failed delivery keeps its content, so the failed queue can re-drive it (it goes with the user's erasure).
+ */
+function afterSending(content: unknown): Prisma.InputJsonValue | typeof Prisma.DbNull {
+  const links = (content as { links?: unknown } | null)?.links;
+  return Array.isArray(links) && links.length > 0 ? { links } : Prisma.DbNull;
 }
 
 export type { PlannedDelivery } from './delivery-control.activities';
@@ -173,6 +183,7 @@ export function createActivities({
           sentAt,
           error: null,
           errorKind: null,
+          content: afterSending(content),
         },
       });
       await recordSent(db, deliveryId, sentAt);

@@ -399,6 +399,7 @@ export function configSecrets(config: HeraldConfig): string[] {
   const { apns, fcm, twilio, sendgrid, smtp } = config.providers;
   const secrets: (string | undefined)[] = [
     config.apiKey,
+    config.tracking.secret,
     apns?.keyPem,
     fcm?.credentials.private_key,
     fcm?.credentials.private_key_id,

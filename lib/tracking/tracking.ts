@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import type { HeraldConfig, TrackingConfig } from '../config';
 import type { Db } from '../db';
+import { registerSecrets } from '../logger';
 import { TrackingSigner, TrackingUrls } from './tokens';
 
 export interface Tracking {
@@ -25,6 +26,7 @@ export async function loadTrackingKey(db: Db, configured?: string): Promise<Buff
   const candidate = randomBytes(32).toString('base64url');
   await db.$executeRaw`INSERT INTO herald_secrets (name, value) VALUES (${SECRET_NAME}, ${candidate}) ON CONFLICT (name) DO NOTHING`;
   const row = await db.heraldSecret.findUniqueOrThrow({ where: { name: SECRET_NAME } });
+  registerSecrets([row.value]);
   return Buffer.from(row.value, 'utf8');
 }
 
