@@ -262,6 +262,8 @@ export function createActivities({
           idempotencyKey,
           parsed.data,
         );
+        // Counted like the API counts a new notification (a replayed event id is not a new one).
+        if (!accepted.replayed) metrics?.notificationStatus('accepted');
         return { accepted: true, ...accepted };
       } catch (error) {
         if (error instanceof NotificationRejectedError) {
