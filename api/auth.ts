@@ -22,6 +22,7 @@ export interface Principal {
  * admin-only (safe by default), and test/ops/api-keys.e2e.test.ts fails until it is declared.
  */
 export const ROUTE_SCOPES: readonly { method: string; path: string; scope: ApiKeyScope }[] = [
+  { method: 'POST', path: '/users/bulk', scope: 'users:write' },
   { method: 'PUT', path: '/users/:userId', scope: 'users:write' },
   { method: 'GET', path: '/users/:userId', scope: 'users:read' },
   { method: 'DELETE', path: '/users/:userId', scope: 'users:write' },
@@ -32,10 +33,21 @@ export const ROUTE_SCOPES: readonly { method: string; path: string; scope: ApiKe
   { method: 'PUT', path: '/users/:userId/preferences', scope: 'users:write' },
   { method: 'PUT', path: '/templates/:templateId', scope: 'templates:write' },
   { method: 'GET', path: '/templates/:templateId', scope: 'templates:read' },
+  { method: 'GET', path: '/templates/:templateId/versions', scope: 'templates:read' },
+  { method: 'GET', path: '/templates/:templateId/versions/:version', scope: 'templates:read' },
+  { method: 'POST', path: '/templates/:templateId/preview', scope: 'templates:read' },
+  // Categories are notification configuration, like templates.
+  { method: 'PUT', path: '/categories/:name', scope: 'templates:write' },
+  { method: 'DELETE', path: '/categories/:name', scope: 'templates:write' },
+  { method: 'GET', path: '/categories', scope: 'templates:read' },
+  { method: 'GET', path: '/categories/:name', scope: 'templates:read' },
   { method: 'POST', path: '/notifications', scope: 'notifications:send' },
   { method: 'GET', path: '/notifications/:id', scope: 'notifications:read' },
   { method: 'DELETE', path: '/notifications/:id', scope: 'notifications:send' },
   { method: 'GET', path: '/outbox', scope: 'notifications:read' },
+  // Conversions come from the same backend that sends; statistics are read like notifications.
+  { method: 'POST', path: '/events', scope: 'notifications:send' },
+  { method: 'GET', path: '/stats', scope: 'notifications:read' },
   { method: 'POST', path: '/api-keys', scope: 'admin' },
   { method: 'GET', path: '/api-keys', scope: 'admin' },
   { method: 'GET', path: '/api-keys/:id', scope: 'admin' },

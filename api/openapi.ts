@@ -26,6 +26,7 @@ import {
   userInputSchema,
   userSchema,
 } from '../lib/schemas';
+import { registerOperationsPaths } from './openapi-ops';
 
 /** Generated from the same zod schemas that validate requests, so the document cannot drift from the code. */
 export function buildOpenApiDocument(publicUrl: string) {
@@ -38,7 +39,9 @@ export function buildOpenApiDocument(publicUrl: string) {
   const errors = {
     400: json(errorSchema, 'Invalid input'),
     401: json(errorSchema, 'Missing or invalid API key'),
+    403: json(errorSchema, 'The API key lacks the scope this route needs (insufficient_scope)'),
     404: json(errorSchema, 'Not found'),
+    429: json(errorSchema, "Over the API key's rate limit (rate_limited); see Retry-After"),
   };
   const path = (name: string) => z.object({ [name]: z.string() });
   const route = (config: Omit<RouteConfig, 'security'>) =>
@@ -307,6 +310,8 @@ export function buildOpenApiDocument(publicUrl: string) {
     path: '/readyz',
     responses: { 200: { description: 'Database and Temporal reachable' }, 503: { description: 'Not ready' } },
   });
+
+  registerOperationsPaths(registry, route, errors);
 
   return new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',

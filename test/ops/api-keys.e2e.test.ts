@@ -152,6 +152,20 @@ describe('scopes', () => {
     expect(undeclared).toEqual([]);
     expect(new Set(ROUTE_SCOPES.map((r) => r.scope))).toEqual(new Set(API_KEY_SCOPES));
   });
+
+  it('/openapi.json documents every declared route, the 403 and 429 answers, and the operations routes', async () => {
+    const doc = (await (await fetch(`${herald.url}/openapi.json`)).json()) as {
+      paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
+    };
+    const undocumented = ROUTE_SCOPES.filter(
+      (r) => !doc.paths[`/v1${r.path.replace(/:(\w+)/g, '{$1}')}`]?.[r.method.toLowerCase()],
+    );
+    expect(undocumented).toEqual([]);
+    expect(Object.keys(doc.paths['/v1/api-keys']!.post!.responses)).toEqual(
+      expect.arrayContaining(['201', '401', '403', '429']),
+    );
+    expect(doc.paths['/codec/decode']?.post).toBeDefined();
+  });
 });
 
 describe('revocation and rate limits', () => {

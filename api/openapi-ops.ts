@@ -1,0 +1,85 @@
+import type { OpenAPIRegistry, RouteConfig } from '@asteasolutions/zod-to-openapi';
+import { z } from 'zod';
+import {
+  apiKeyCreatedSchema,
+  apiKeyInputSchema,
+  apiKeySchema,
+  errorSchema,
+  taskQueueStatsSchema,
+} from '../lib/schemas';
+
+const json = (schema: z.ZodType, description: string) => ({ description, content: { 'application/json': { schema } } });
+const codecPayloads = z
+  .object({
+    payloads: z.array(
+      z.object({
+        metadata: z.record(z.string(), z.string().describe('base64')).optional(),
+        data: z.string().describe('base64').optional(),
+      }),
+    ),
+  })
+  .meta({ id: 'CodecPayloads' });
+
+/** The operations surface in /openapi.json: API keys, queue backlogs, the codec server and /metrics. */
+export function registerOperationsPaths(
+  registry: OpenAPIRegistry,
+  route: (config: Omit<RouteConfig, 'security'>) => void,
+  errors: RouteConfig['responses'],
+) {
+  const id = z.object({ id: z.string() });
+  route({
+    method: 'post',
+    path: '/v1/api-keys',
+    summary: 'Create an API key (admin). The secret is in this answer only; Herald keeps its SHA-256',
+    request: { body: { content: { 'application/json': { schema: apiKeyInputSchema } } } },
+    responses: { 201: json(apiKeyCreatedSchema, 'Created'), ...errors },
+  });
+  route({
+    method: 'get',
+    path: '/v1/api-keys',
+    summary: 'List API keys, without their secrets (admin)',
+    responses: { 200: json(z.object({ apiKeys: z.array(apiKeySchema) }), 'Newest first'), ...errors },
+  });
+  route({
+    method: 'get',
+    path: '/v1/api-keys/{id}',
+    request: { params: id },
+    responses: { 200: json(apiKeySchema, 'The key, without its secret'), ...errors },
+  });
+  route({
+    method: 'delete',
+    path: '/v1/api-keys/{id}',
+    summary: 'Revoke an API key for good (admin)',
+    request: { params: id },
+    responses: { 200: json(apiKeySchema, 'Revoked'), ...errors },
+  });
+  route({
+    method: 'get',
+    path: '/v1/ops/queues',
+    summary: "Each task queue's backlog, its age and its pollers, from Temporal (admin)",
+    responses: {
+      200: json(z.object({ taskQueues: z.array(taskQueueStatsSchema), at: z.string() }), 'Per queue and task type'),
+      503: json(errorSchema, 'Temporal unavailable'),
+      ...errors,
+    },
+  });
+  for (const direction of ['encode', 'decode'] as const) {
+    route({
+      method: 'post',
+      path: `/codec/${direction}`,
+      summary: `Temporal remote codec: ${direction} payloads (Bearer key or /codec/login session; notifications:read)`,
+      request: { body: { content: { 'application/json': { schema: codecPayloads } } } },
+      responses: {
+        200: json(codecPayloads, direction === 'encode' ? 'Encrypted' : 'Decrypted'),
+        422: json(errorSchema, 'A payload cannot be decrypted with the configured keys'),
+        ...errors,
+      },
+    });
+  }
+  registry.registerPath({
+    method: 'get',
+    path: '/metrics',
+    summary: 'Prometheus metrics (Herald and the Temporal SDK); unauthenticated, keep it off the public internet',
+    responses: { 200: { description: 'Prometheus text format', content: { 'text/plain': { schema: z.string() } } } },
+  });
+}
