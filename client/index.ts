@@ -10,6 +10,7 @@
  * Input is validated with the API's own schemas before anything leaves the process; every failure is a typed
  * HeraldError (see ./errors). See docs/client-sdk.md.
  */
+import { AesGcmPayloadCodec, heraldClientDataConverter, parseEncryptionKeys } from '../lib/codec';
 import { newEventKey, workflowIdOfNotification } from '../lib/ids';
 import {
   deviceInputSchema,
@@ -39,6 +40,14 @@ import type {
   UserErasure,
   UserInput,
 } from './types';
+
+/**
+ * The data converter Herald's workers use (payload encryption, lib/codec.ts), for the Temporal client given to the
+ * Temporal transport: `new Client({ connection, dataConverter: heraldDataConverter(process.env.HERALD_ENCRYPTION_KEYS!) })`.
+ */
+export function heraldDataConverter(encryptionKeys: string) {
+  return heraldClientDataConverter(new AesGcmPayloadCodec(parseEncryptionKeys(encryptionKeys)));
+}
 
 export {
   ConflictError,

@@ -52,6 +52,7 @@ const expected = {
     'TransientError',
     'UnauthorizedError',
     'createHeraldClient',
+    'heraldDataConverter',
   ],
   error: 'InvalidInputError',
   field: 'userId',

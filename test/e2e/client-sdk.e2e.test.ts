@@ -41,7 +41,7 @@ beforeAll(async () => {
   overHttp = createHeraldClient({ http: httpOptions() });
   overTemporal = createHeraldClient({
     http: httpOptions(),
-    temporal: { client: herald.env.client, taskQueue: herald.taskQueue },
+    temporal: { client: herald.client, taskQueue: herald.taskQueue },
   });
   await overHttp.putTemplate('shipped', {
     channels: {
@@ -132,10 +132,13 @@ describe('one event id is one notification, whichever transport sends it', () =>
 
     await expectOneNotification(eventId, first.id);
     // The notification's workflow carries its id only; neither workflow id reveals the event id.
-    const started = (await herald.env.client.workflow.getHandle(notificationWorkflowId(eventId)).fetchHistory())
-      .events?.[0]?.workflowExecutionStartedEventAttributes;
-    const payload = started?.input?.payloads?.[0]?.data;
-    expect(JSON.parse(Buffer.from(payload!).toString('utf8'))).toEqual({ notificationId: first.id });
+    const started = (await herald.client.workflow.getHandle(notificationWorkflowId(eventId)).fetchHistory()).events?.[0]
+      ?.workflowExecutionStartedEventAttributes;
+    // Stored encrypted (docs/operations.md); decrypted, it is the notification id alone.
+    const stored = started!.input!.payloads![0]!;
+    expect(Buffer.from(stored.metadata!.encoding!).toString()).toBe('binary/encrypted');
+    const [payload] = await herald.codec.decode([stored]);
+    expect(JSON.parse(Buffer.from(payload!.data!).toString('utf8'))).toEqual({ notificationId: first.id });
     expect(notificationWorkflowId(eventId)).not.toContain(userId);
     expect(notificationIntakeWorkflowId(eventId)).not.toContain(userId);
     // Once it has finished, a third send through either changes nothing.
@@ -254,7 +257,7 @@ describe.each([
 
 describe('the intake workflow', () => {
   it('validates what it is given with the API schema, whoever started it', async () => {
-    const result: NotificationIntakeResult = await herald.env.client.workflow.execute(NOTIFICATION_INTAKE_WORKFLOW, {
+    const result: NotificationIntakeResult = await herald.client.workflow.execute(NOTIFICATION_INTAKE_WORKFLOW, {
       taskQueue: herald.taskQueue,
       workflowId: `intake-without-sdk-${users}`,
       args: [{ idempotencyKey: 'raw-intake-1', notification: { userId: 'has space', template: 'shipped', extra: 1 } }],
@@ -356,7 +359,7 @@ describe('transient failures are retry-safe: the event id is reused', () => {
     const userId = await createUser();
     const client = createHeraldClient({
       http: httpOptions(),
-      temporal: { client: herald.env.client, taskQueue: herald.taskQueue, acceptTimeoutMs: 2_000 },
+      temporal: { client: herald.client, taskQueue: herald.taskQueue, acceptTimeoutMs: 2_000 },
     });
     const input = { userId, template: 'shipped', data: { name: 'A', order: 'T-1' } };
     await herald.stopWorker();
@@ -443,7 +446,7 @@ describe('the other calls a service needs', () => {
   });
 
   it('a client with only Temporal says which calls need HTTP', async () => {
-    const client = createHeraldClient({ temporal: { client: herald.env.client, taskQueue: herald.taskQueue } });
+    const client = createHeraldClient({ temporal: { client: herald.client, taskQueue: herald.taskQueue } });
     expect(client.transport).toBe('temporal');
     await expect(client.getUser('anyone')).rejects.toMatchObject({ code: 'http_transport_required' });
   });
