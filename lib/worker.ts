@@ -42,7 +42,8 @@ const CHANNELS = ['push', 'sms', 'email'] as const;
 
 /**
  * Herald's workers. In production the workflows come from the bundle prebuilt into the image
- * (scripts/bundle-workflows.ts, built with the same failure converter); elsewhere from the source, so a stale bundle is never run by mistake.
+ * (scripts/bundle-workflows.ts, built with the same failure converter); elsewhere from the source, so a stale bundle
+ * is never run by mistake.
  *
  * Provider calls run on one task queue per channel (`<queue>-push`, `-sms`, `-email`). The server enforces each
  * queue's `maxTaskQueueActivitiesPerSecond` across every worker that polls it, so a burst to one channel is spread at

@@ -7,7 +7,11 @@ import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 
 async function main() {
-  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows') });
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: require.resolve('../workflows'),
+    // The same failure converter as lib/worker.ts gives the worker (lib/codec.ts): failure messages are encrypted.
+    failureConverterPath: require.resolve('../lib/failure-converter'),
+  });
   const out = path.resolve(__dirname, '..', 'dist', 'workflow-bundle.js');
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.writeFileSync(out, code);
