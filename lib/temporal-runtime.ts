@@ -170,6 +170,8 @@ export function installTemporalRuntime(options: { logger?: Logger; coreLogLevel?
   const buffer = new MetricsBuffer({ maxBufferSize: 100_000, useSecondsForDurations: true });
   Runtime.install({
     logger,
+    // Herald's own SIGINT/SIGTERM handler (scripts/run.ts) stops the worker, then closes its connections, in order.
+    shutdownSignals: [],
     telemetryOptions: {
       logging: { filter: { core: options.coreLogLevel ?? 'WARN', other: 'ERROR' }, forward: {} },
       metrics: { buffer },
