@@ -95,6 +95,16 @@ async function main() {
       }
     };
     await run(20); // warm-up: first workflow activations, connection pools, JIT
+    // Herald's database work (API and worker): transactions and rows written, from PostgreSQL's own statistics.
+    const dbStats = async () => {
+      await new Promise((resolve) => setTimeout(resolve, 1500)); // statistics are flushed about once a second
+      const [row] = await herald.db.prisma.$queryRawUnsafe<{ commits: number; inserted: number; updated: number }[]>(
+        `SELECT xact_commit::int AS commits, tup_inserted::int AS inserted, tup_updated::int AS updated
+           FROM pg_stat_database WHERE datname = current_database()`,
+      );
+      return row!;
+    };
+    const dbBefore = await dbStats();
     const workerBefore = cpuSeconds(worker.pid!);
     const selfBefore = process.cpuUsage();
     const started = Date.now();
@@ -102,9 +112,15 @@ async function main() {
     const seconds = (Date.now() - started) / 1000;
     const workerMs = ((cpuSeconds(worker.pid!) - workerBefore) * 1000) / N;
     const self = process.cpuUsage(selfBefore);
+    const dbAfter = await dbStats();
     console.log(`worker CPU per notification (4 targets, outbox): ${workerMs.toFixed(1)} ms`);
     console.log(
       `API process CPU per notification (API + this driver): ${((self.user + self.system) / 1000 / N).toFixed(1)} ms`,
+    );
+    console.log(
+      `Herald's database per notification: ${((dbAfter.commits - dbBefore.commits) / N).toFixed(1)} transactions, ` +
+        `${((dbAfter.inserted - dbBefore.inserted) / N).toFixed(1)} rows inserted, ` +
+        `${((dbAfter.updated - dbBefore.updated) / N).toFixed(1)} rows updated`,
     );
     console.log(`throughput on this machine: ${(N / seconds).toFixed(1)} notifications/s (${os.cpus().length} cores)`);
   } finally {
