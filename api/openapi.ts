@@ -22,6 +22,7 @@ import {
   userInputSchema,
   userSchema,
 } from '../lib/schemas';
+import { registerCampaignRoutes } from './openapi-campaigns';
 
 /** Generated from the same zod schemas that validate requests, so the document cannot drift from the code. */
 export function buildOpenApiDocument(publicUrl: string) {
@@ -226,6 +227,7 @@ export function buildOpenApiDocument(publicUrl: string) {
     },
     responses: { 200: { description: 'Newest first' }, ...errors },
   });
+  registerCampaignRoutes(route, json, errors);
   registry.registerPath({ method: 'get', path: '/healthz', responses: { 200: { description: 'Alive' } } });
   const token = z.object({ token: z.string() });
   registry.registerPath({

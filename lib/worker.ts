@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { NativeConnection } from '@temporalio/worker';
 import { Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
+import { createCampaignActivities } from '../activities/campaigns/campaign.activities';
 import type { ProviderRegistry } from '../activities/providers/registry';
 import type { Db } from './db';
 import type { Tracking } from './tracking/tracking';
@@ -35,7 +36,10 @@ export async function createHeraldWorker(options: HeraldWorkerOptions): Promise<
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     ...workflows,
-    activities: createActivities({ db: options.db, providers: options.providers, tracking: options.tracking }),
+    activities: {
+      ...createActivities({ db: options.db, providers: options.providers, tracking: options.tracking }),
+      ...createCampaignActivities({ db: options.db }),
+    },
     ...options.overrides,
   });
 }

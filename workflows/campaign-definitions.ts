@@ -1,0 +1,43 @@
+/**
+ * The campaign-run workflow's public surface: its input (what a campaign's Temporal Schedule starts it with), the
+ * state it carries across continue-as-new, and its progress query. Dependency-free, for the API, tests and the UI.
+ */
+import { defineQuery } from '@temporalio/workflow';
+
+export const CAMPAIGN_RUN_WORKFLOW = 'campaignRun';
+
+/** Defaults: 500 recipients per page, at most 1,000 of a run's notifications in flight (TEMPORAL.md). */
+export const DEFAULT_PAGE_SIZE = 500;
+export const DEFAULT_MAX_IN_FLIGHT = 1000;
+
+/** The schedule id and the workflow id prefix of a campaign (Temporal appends the scheduled time to each run). */
+export const campaignScheduleId = (campaignId: string) => `campaign-${campaignId}`;
+
+export interface CampaignRunInput {
+  campaignId: string;
+  pacing?: { pageSize?: number; maxInFlight?: number };
+  /** Carried across continue-as-new; absent on a run's first execution. */
+  state?: CampaignRunState;
+}
+
+export interface CampaignRunState {
+  phase: 'starting' | 'draining';
+  /** The last user id handed out (keyset cursor); null before the first page. */
+  cursor: string | null;
+  pages: number;
+  /** Recipients accepted (notification recorded and its workflow started) and skipped (user gone meanwhile). */
+  accepted: number;
+  skipped: number;
+  audienceSize: number;
+  templateVersion: number;
+}
+
+export type CampaignRunOutcome = 'completed' | 'canceled' | 'not_started';
+
+export interface CampaignRunResult {
+  outcome: CampaignRunOutcome;
+  reason?: string;
+  state?: CampaignRunState;
+}
+
+export const campaignRunStateQuery = defineQuery<CampaignRunState | null>('state');
