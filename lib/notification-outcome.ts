@@ -4,7 +4,7 @@
  * the status already final and counts nothing), so a run's progress is a sum of a few counter rows rather than a
  * count over its notifications.
  */
-import { Prisma, type Db } from './db';
+import type { Db, Prisma } from './db';
 import { TERMINAL_STATUSES, type NotificationStatus } from './schemas';
 
 /** Rows per run that the counters are spread over: finishing notifications rarely wait on each other's row lock. */

@@ -516,7 +516,9 @@ export const campaignPacingSchema = z
   })
   .partial()
   .strict()
-  .refine((p) => (p.pageSize ?? 500) <= (p.maxInFlight ?? 1000), 'pageSize cannot exceed maxInFlight')
+  .refine((p) => p.pageSize === undefined || p.maxInFlight === undefined || p.pageSize <= p.maxInFlight, {
+    message: 'pageSize cannot exceed maxInFlight',
+  })
   .meta({ id: 'CampaignPacing' });
 export type CampaignPacing = z.infer<typeof campaignPacingSchema>;
 

@@ -6,9 +6,13 @@ import { defineQuery } from '@temporalio/workflow';
 
 export const CAMPAIGN_RUN_WORKFLOW = 'campaignRun';
 
-/** Defaults: 500 recipients per page, at most 1,000 of a run's notifications in flight (TEMPORAL.md). */
-export const DEFAULT_PAGE_SIZE = 500;
-export const DEFAULT_MAX_IN_FLIGHT = 1000;
+/**
+ * Defaults: 250 recipients per page and at most 500 of a run's notifications in flight, well under the ~1,000 open
+ * workflows where a dev server (and a small worker) starts timing out tasks (TEMPORAL.md). A campaign's `pacing`
+ * raises them, up to 1,000 in flight, on a real cluster.
+ */
+export const DEFAULT_PAGE_SIZE = 250;
+export const DEFAULT_MAX_IN_FLIGHT = 500;
 
 /** The schedule id and the workflow id prefix of a campaign (Temporal appends the scheduled time to each run). */
 export const campaignScheduleId = (campaignId: string) => `campaign-${campaignId}`;

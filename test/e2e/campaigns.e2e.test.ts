@@ -9,7 +9,7 @@
 import { ScheduleNotFoundError } from '@temporalio/client';
 import { startTestHerald, type ApiResponse, type TestHerald } from '../support/herald';
 
-jest.setTimeout(600_000);
+jest.setTimeout(1_800_000);
 
 const AUDIENCE = 2000;
 const CRASH_AUDIENCE = 600;
@@ -83,13 +83,18 @@ async function triggeredRun(campaignId: string, known: string[] = []): Promise<s
 const getRun = async (campaignId: string, runId: string) =>
   ok(await herald.api('GET', `/v1/campaigns/${campaignId}/runs/${runId}`));
 
+/** Generous: on a busy two-core machine a 2,000-recipient run has taken five minutes. Only a hang should fail. */
 async function finishedRun(campaignId: string, runId: string, seen: unknown[] = []) {
-  return until('the run to complete', async () => {
-    const run = await getRun(campaignId, runId);
-    seen.push(run);
-    if (process.env.CAMPAIGN_TRACE) console.log(new Date().toISOString(), JSON.stringify(run));
-    return run.status === 'completed' || run.status === 'canceled' ? run : undefined;
-  });
+  return until(
+    'the run to complete',
+    async () => {
+      const run = await getRun(campaignId, runId);
+      seen.push(run);
+      if (process.env.CAMPAIGN_TRACE) console.log(new Date().toISOString(), JSON.stringify(run));
+      return run.status === 'completed' || run.status === 'canceled' ? run : undefined;
+    },
+    1_200_000,
+  );
 }
 
 /** What the outbox received for a run's notifications, per user. */
@@ -212,7 +217,7 @@ describe('campaigns', () => {
     // Progress was visible while the run went on, and the window held.
     const during = seen.filter((s) => s.status === 'running');
     expect(during.some((s) => s.percentComplete > 0 && s.percentComplete < 100)).toBe(true);
-    expect(Math.max(...seen.map((s) => s.inFlight))).toBeLessThanOrEqual(1000);
+    expect(Math.max(...seen.map((s) => s.inFlight))).toBeLessThanOrEqual(500); // the default window
     await expectDeliveredOnceToEveryone(runId, AUDIENCE);
 
     const seconds = (Date.parse(run.completedAt) - Date.parse(run.startedAt)) / 1000;
@@ -370,6 +375,10 @@ describe('campaigns', () => {
       });
     }
     expect((await herald.api('GET', '/v1/campaigns/cmp_nope')).status).toBe(404);
+    const openapi = (await fetch(`${herald.url}/openapi.json`).then((r) => r.json())) as { paths: object };
+    expect(Object.keys(openapi.paths)).toEqual(
+      expect.arrayContaining(['/v1/campaigns', '/v1/campaigns/{id}/runs/{runId}', '/v1/topics/{key}/subscribers']),
+    );
     expect((await herald.api('POST', '/v1/campaigns/cmp_nope/pause')).status).toBe(404);
     const { id } = await createCampaign({ audience: { topic: 'members' }, schedule: far });
     expect((await herald.api('GET', `/v1/campaigns/${id}/runs/run-nope`)).body.error.code).toBe(
