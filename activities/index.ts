@@ -10,6 +10,7 @@ import { loadDeliveryConfig, type DeliveryConfig } from '../lib/delivery-config'
 import { newDeliveryId } from '../lib/ids';
 import type { Tracking } from '../lib/tracking/tracking';
 import type { ActivityMetrics, ProviderResult } from '../lib/metrics';
+import { finishNotification, finishNotificationIn } from '../lib/notification-outcome';
 import {
   preferencesSchema,
   sendNotificationSchema,
@@ -100,14 +101,16 @@ export function createActivities({
   }
 
   async function setStatus(notificationId: string, status: NotificationStatus, error?: string) {
-    await db.notification.update({
-      where: { id: notificationId },
-      data: {
-        status,
-        ...(error !== undefined ? { error } : {}),
-        ...(TERMINAL_STATUSES.includes(status) ? { completedAt: clock() } : {}),
-      },
-    });
+    const data = {
+      ...(error !== undefined ? { error } : {}),
+      ...(TERMINAL_STATUSES.includes(status) ? { completedAt: clock() } : {}),
+    };
+    // Entering a final status counts once for the notification's campaign run (if any); a repeat just rewrites it.
+    if (TERMINAL_STATUSES.includes(status) && (await finishNotification(db, notificationId, status, data))) {
+      metrics?.notificationStatus(status);
+      return;
+    }
+    await db.notification.update({ where: { id: notificationId }, data: { status, ...data } });
     metrics?.notificationStatus(status);
   }
 
@@ -287,15 +290,15 @@ export function createActivities({
       status: 'scheduled' | 'canceled' | 'sending',
       hold?: { until: string; reason: string },
     ): Promise<void> {
-      await db.notification.update({
-        where: { id: notificationId },
-        data: {
-          status,
-          heldUntil: hold ? new Date(hold.until) : null,
-          holdReason: hold?.reason ?? null,
-          ...(status === 'canceled' ? { completedAt: clock() } : {}),
-        },
-      });
+      const data = {
+        heldUntil: hold ? new Date(hold.until) : null,
+        holdReason: hold?.reason ?? null,
+        ...(status === 'canceled' ? { completedAt: clock() } : {}),
+      };
+      // A cancel is a final status: counted once for the notification's campaign run (the API may have written it).
+      if (status !== 'canceled' || !(await finishNotification(db, notificationId, status, data))) {
+        await db.notification.update({ where: { id: notificationId }, data: { status, ...data } });
+      }
       if (status === 'canceled') {
         await db.delivery.updateMany({
           where: { notificationId, status: 'pending' },
@@ -496,15 +499,19 @@ export function createActivities({
             }),
           );
         }
-        await tx.notification.update({
-          where: { id: notificationId },
-          data: {
-            status,
+        if (status === 'suppressed') {
+          await finishNotificationIn(tx, notificationId, status, {
+            completedAt: clock(),
+            error: 'nothing to send after preferences',
             heldUntil: null,
             holdReason: null,
-            ...(status === 'suppressed' ? { completedAt: clock(), error: 'nothing to send after preferences' } : {}),
-          },
-        });
+          });
+        } else {
+          await tx.notification.update({
+            where: { id: notificationId },
+            data: { status, heldUntil: null, holdReason: null },
+          });
+        }
         return records;
       });
       metrics?.notificationStatus(status);

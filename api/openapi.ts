@@ -27,6 +27,7 @@ import {
   userSchema,
 } from '../lib/schemas';
 import { registerOperationsPaths } from './openapi-ops';
+import { registerCampaignRoutes } from './openapi-campaigns';
 
 /** Generated from the same zod schemas that validate requests, so the document cannot drift from the code. */
 export function buildOpenApiDocument(publicUrl: string) {
@@ -262,6 +263,7 @@ export function buildOpenApiDocument(publicUrl: string) {
     },
     responses: { 200: { description: 'Newest first' }, ...errors },
   });
+  registerCampaignRoutes(route, json, errors);
   registry.registerPath({ method: 'get', path: '/healthz', responses: { 200: { description: 'Alive' } } });
   const token = z.object({ token: z.string() });
   registry.registerPath({

@@ -1,11 +1,13 @@
 /**
- * Accepting a notification, once for every door it can come in by: the API (POST /v1/notifications) and the worker's
- * intake workflow, which runs it for the client SDK over Temporal. Both record the row first, then start the
- * notification's workflow, so one idempotency key is one notification whichever way it arrived, and in any order.
+ * Accepting a notification, once for every door it can come in by: the API (POST /v1/notifications), the worker's
+ * intake workflow, which runs it for the client SDK over Temporal, and campaign runs (one call per recipient). All
+ * record the row first, then start the notification's workflow, so one idempotency key is one notification whichever
+ * way it arrived, and in any order.
  */
 import type { Client } from '@temporalio/client';
 import { Prisma, type Db } from './db';
 import { notificationIdFor, notificationWorkflowId } from './ids';
+import { incrementRunCounter } from './notification-outcome';
 import type { NotificationStatus, SendNotificationInput } from './schemas';
 import { startNotificationWorkflow } from './start-notification';
 import type { Escalation } from '../workflows/definitions';
@@ -24,6 +26,11 @@ export class NotificationRejectedError extends Error {
   }
 }
 
+/** The campaign run this recipient belongs to is no longer running (it was canceled): nothing was recorded. */
+export class CampaignRunClosedError extends Error {
+  override readonly name = 'CampaignRunClosedError';
+}
+
 /** Temporal did not record the start; the notification row is kept, and the same key again starts it. */
 export class WorkflowStartError extends Error {
   override readonly name = 'WorkflowStartError';
@@ -34,6 +41,17 @@ export interface AcceptNotificationDeps {
   temporal: Client;
   taskQueue: string;
   now?: () => Date;
+}
+
+export interface AcceptOptions {
+  /**
+   * The campaign run sending it: the notification is counted as started in the run's counters, in the same
+   * transaction as its row, and refused once the run is no longer running (so once a cancel has answered, no further
+   * recipient starts).
+   */
+  campaignRunId?: string;
+  /** Render with this template version instead of the current one (a run pins the version it began with). */
+  templateVersion?: number;
 }
 
 export interface AcceptedNotification {
@@ -47,6 +65,7 @@ export async function acceptNotification(
   { db, temporal, taskQueue, now = () => new Date() }: AcceptNotificationDeps,
   idempotencyKey: string,
   input: SendNotificationInput,
+  { campaignRunId, templateVersion: pinnedVersion }: AcceptOptions = {},
 ): Promise<AcceptedNotification> {
   type Row = { id: string; idempotencyKey: string; status: string; sendAt: Date | null; escalation?: unknown };
   async function ensureStarted(row: Row) {
@@ -70,32 +89,47 @@ export async function acceptNotification(
   const existing = await db.notification.findUnique({ where: { idempotencyKey } });
   if (existing) return replay(existing);
 
-  const [user, template] = await Promise.all([
+  const [user, templateVersion] = await Promise.all([
     db.user.findUnique({ where: { id: input.userId }, select: { id: true } }),
-    db.template.findUnique({ where: { id: input.template }, select: { currentVersion: true } }),
+    pinnedVersion ??
+      db.template
+        .findUnique({ where: { id: input.template }, select: { currentVersion: true } })
+        .then((template) => template?.currentVersion),
   ]);
   if (!user) throw new NotificationRejectedError('user', input.userId);
-  if (!template) throw new NotificationRejectedError('template', input.template);
+  if (templateVersion === undefined) throw new NotificationRejectedError('template', input.template);
 
   const sendAt = input.sendAt ? new Date(input.sendAt) : null;
+  const data = {
+    id: notificationIdFor(idempotencyKey),
+    idempotencyKey,
+    workflowId: notificationWorkflowId(idempotencyKey),
+    userId: input.userId,
+    templateId: input.template,
+    templateVersion,
+    data: (input.data ?? {}) as Prisma.InputJsonValue,
+    channels: input.channels ?? [],
+    category: input.category ?? null,
+    status: sendAt && sendAt.getTime() > now().getTime() ? 'scheduled' : 'accepted',
+    sendAt,
+    campaignRunId: campaignRunId ?? null,
+    ...(input.escalation ? { escalation: input.escalation } : {}),
+  };
   let row;
   try {
-    row = await db.notification.create({
-      data: {
-        id: notificationIdFor(idempotencyKey),
-        idempotencyKey,
-        workflowId: notificationWorkflowId(idempotencyKey),
-        userId: input.userId,
-        templateId: input.template,
-        templateVersion: template.currentVersion,
-        data: (input.data ?? {}) as Prisma.InputJsonValue,
-        channels: input.channels ?? [],
-        category: input.category ?? null,
-        status: sendAt && sendAt.getTime() > now().getTime() ? 'scheduled' : 'accepted',
-        sendAt,
-        ...(input.escalation ? { escalation: input.escalation } : {}),
-      },
-    });
+    row = !campaignRunId
+      ? await db.notification.create({ data })
+      : await db.$transaction(async (tx) => {
+          // FOR SHARE: a cancel (an UPDATE of this row) waits for inserts in progress, and inserts after it see it.
+          const runs = await tx.$queryRaw<{ status: string }[]>`
+            SELECT status FROM campaign_runs WHERE id = ${campaignRunId} FOR SHARE`;
+          if (runs[0]?.status !== 'running') {
+            throw new CampaignRunClosedError(`campaign run is ${runs[0]?.status ?? 'gone'}`);
+          }
+          const created = await tx.notification.create({ data });
+          await incrementRunCounter(tx, campaignRunId, 'started');
+          return created;
+        });
   } catch (error) {
     // A concurrent request with the same key won the insert: answer with its notification.
     if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') {

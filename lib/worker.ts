@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { NativeConnection } from '@temporalio/worker';
 import { Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
+import { createCampaignActivities } from '../activities/campaigns/campaign.activities';
 import type { ProviderRegistry } from '../activities/providers/registry';
 import type { AesGcmPayloadCodec } from './codec';
 import { heraldDataConverter } from './codec';
@@ -56,13 +57,16 @@ export async function createHeraldWorker(options: HeraldWorkerOptions): Promise<
     process.env.NODE_ENV === 'production' && fs.existsSync(PREBUILT_BUNDLE)
       ? { workflowBundle: { codePath: PREBUILT_BUNDLE } }
       : { workflowsPath: require.resolve('../workflows') };
-  const activities = createActivities({
-    db: options.db,
-    providers: options.providers,
-    tracking: options.tracking,
-    delivery,
-    metrics: options.metrics,
-  });
+  const activities = {
+    ...createActivities({
+      db: options.db,
+      providers: options.providers,
+      tracking: options.tracking,
+      delivery,
+      metrics: options.metrics,
+    }),
+    ...createCampaignActivities({ db: options.db }),
+  };
   // Every worker encrypts and decrypts payloads with the same keys as the API's client (lib/codec.ts).
   const common = {
     connection: options.connection,

@@ -72,3 +72,14 @@ export type NotificationIntakeResult =
   | { accepted: true; id: string; status: NotificationStatus; replayed: boolean }
   /** Refused like the API refuses: `code` is the API's error code (user_not_found, template_not_found, ...). */
   | { accepted: false; code: string; message: string; details?: unknown };
+
+export interface RescheduleResult {
+  /** The time the notification now waits for (ISO). */
+  sendAt: string;
+}
+
+/**
+ * Moves a notification that is still waiting to a new send time (earlier, later, or in the past to send it now).
+ * Rejected — nothing written to history — once it has started sending or was canceled.
+ */
+export const rescheduleUpdate = defineUpdate<RescheduleResult, [string]>('reschedule');

@@ -8,7 +8,11 @@ import type { DeliveryPolicy } from '../activities/delivery-control.activities';
 import { loadDeliveryConfig } from '../lib/delivery-config';
 import { startNotificationWorkflow } from '../lib/start-notification';
 import { createTimeSkippingTemporal } from '../test/support/temporal';
-import { cancelUpdate, channelTaskQueue, notificationOpenedSignal } from './definitions';
+import fs from 'node:fs';
+import path from 'node:path';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import { cancelUpdate, channelTaskQueue, notificationOpenedSignal, phaseQuery, rescheduleUpdate } from './definitions';
 
 jest.setTimeout(120_000);
 
@@ -329,5 +333,123 @@ describe('sendNotification workflow', () => {
       expect(fake.calls).not.toContain('escalate:sms');
       expect(fake.calls.filter((c) => c.startsWith('deliver:'))).toEqual(['deliver:push:1']);
     });
+  });
+});
+
+describe('sendNotification workflow: moving a send-at notification', () => {
+  const HOUR = 3600 * 1000;
+  const at = async (offsetMs: number) => new Date((await env.currentTimeMs()) + offsetMs).toISOString();
+
+  /** Records the (skipped) server time at which the workflow asked to prepare the notification: its send time. */
+  function recordPreparedAt(activities: Activities): { at?: number } {
+    const prepared: { at?: number } = {};
+    const prepare = activities.prepareNotification;
+    activities.prepareNotification = async (id) => {
+      prepared.at = Context.current().info.currentAttemptScheduledTimestampMs;
+      return prepare(id);
+    };
+    return prepared;
+  }
+
+  it('moved later, it waits for the new time and is delivered once, then', async () => {
+    const fake = fakeActivities([{ deliveryId: 'moved-later', channel: 'email' }]);
+    const prepared = recordPreparedAt(fake.activities);
+    const original = await at(24 * HOUR);
+    const moved = await at(72 * HOUR);
+    const { result, update } = await withWorker(fake.activities, async (taskQueue) => {
+      const handle = env.client.workflow.getHandle(await run(taskQueue, randomUUID(), original));
+      const update = await handle.executeUpdate(rescheduleUpdate, { args: [moved] });
+      return { update, result: await handle.result() };
+    });
+    expect(update).toEqual({ sendAt: moved });
+    expect(result).toBe('delivered');
+    // Had the original timer fired, the notification would have been sent two days before the new time.
+    expect(prepared.at).toBeGreaterThanOrEqual(Date.parse(moved));
+    expect(fake.calls.filter((c) => c === 'prepare')).toHaveLength(1);
+    expect(fake.calls.filter((c) => c.startsWith('deliver:'))).toHaveLength(1);
+  });
+
+  it('moved earlier, it is delivered at the earlier time instead of waiting for the original one', async () => {
+    const fake = fakeActivities([{ deliveryId: 'moved-earlier', channel: 'sms' }]);
+    const prepared = recordPreparedAt(fake.activities);
+    const original = await at(30 * 24 * HOUR);
+    const moved = await at(2 * HOUR);
+    await withWorker(fake.activities, async (taskQueue) => {
+      const handle = env.client.workflow.getHandle(await run(taskQueue, randomUUID(), original));
+      await handle.executeUpdate(rescheduleUpdate, { args: [moved] });
+      expect(await handle.result()).toBe('delivered');
+    });
+    expect(prepared.at).toBeGreaterThanOrEqual(Date.parse(moved));
+    expect(prepared.at).toBeLessThan(Date.parse(original));
+    expect(fake.calls.slice(0, 2)).toEqual(['status:scheduled', 'prepare']);
+  });
+
+  it('moved into the past, it is sent now', async () => {
+    const fake = fakeActivities([{ deliveryId: 'now', channel: 'push' }]);
+    const prepared = recordPreparedAt(fake.activities);
+    const original = await at(10 * 24 * HOUR);
+    await withWorker(fake.activities, async (taskQueue) => {
+      const handle = env.client.workflow.getHandle(await run(taskQueue, randomUUID(), original));
+      await handle.executeUpdate(rescheduleUpdate, { args: [await at(-HOUR)] });
+      expect(await handle.result()).toBe('delivered');
+    });
+    expect(prepared.at).toBeLessThan(Date.parse(original));
+  });
+
+  it('moved and then canceled, it is never sent', async () => {
+    const fake = fakeActivities([{ deliveryId: 'never-moved', channel: 'sms' }]);
+    const result = await withWorker(fake.activities, async (taskQueue) => {
+      const handle = env.client.workflow.getHandle(await run(taskQueue, randomUUID(), await at(24 * HOUR)));
+      await handle.executeUpdate(rescheduleUpdate, { args: [await at(48 * HOUR)] });
+      expect(await handle.executeUpdate(cancelUpdate)).toEqual({ canceled: true, phase: 'done' });
+      // A canceled notification cannot be moved again (refused by the validator, or the workflow has already ended).
+      await expect(handle.executeUpdate(rescheduleUpdate, { args: [await at(HOUR)] })).rejects.toThrow(
+        /not found|notification is done/,
+      );
+      return handle.result();
+    });
+    expect(result).toBe('canceled');
+    expect(fake.calls).toEqual(['status:scheduled', 'status:canceled']);
+  });
+
+  it('once it is sending, a move is refused and leaves nothing in the history', async () => {
+    const fake = fakeActivities([{ deliveryId: 'busy', channel: 'email' }]);
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let preparing!: () => void;
+    const inPrepare = new Promise<void>((resolve) => (preparing = resolve));
+    const prepare = fake.activities.prepareNotification;
+    fake.activities.prepareNotification = async (id) => {
+      preparing();
+      await released;
+      return prepare(id);
+    };
+    await withWorker(fake.activities, async (taskQueue) => {
+      const handle = env.client.workflow.getHandle(await run(taskQueue, randomUUID()));
+      await inPrepare;
+      expect(await handle.query(phaseQuery)).toBe('preparing');
+      await expect(handle.executeUpdate(rescheduleUpdate, { args: [await at(HOUR)] })).rejects.toThrow(
+        WorkflowUpdateFailedError,
+      );
+      release();
+      expect(await handle.result()).toBe('delivered');
+      const history = await handle.fetchHistory();
+      expect(history.events?.some((e) => e.workflowExecutionUpdateAcceptedEventAttributes)).toBe(false);
+    });
+    expect(fake.calls.filter((c) => c.startsWith('deliver:'))).toHaveLength(1);
+  });
+});
+
+describe('sendNotification workflow: deploying reschedule', () => {
+  it('replays a send-at history recorded before reschedule existed (timer, quiet-hours hold, delivery)', async () => {
+    // Recorded on the time-skipping server with this workflow as of commit 811db03: a send-at one day away, then
+    // eight hours held by quiet hours, then delivered. Such notifications can wait for months across a deploy.
+    const json = JSON.parse(
+      fs.readFileSync(path.join(__dirname, 'fixtures', 'send-at-before-reschedule.history.json'), 'utf8'),
+    );
+    const history = temporal.api.history.v1.History.fromObject(json);
+    await expect(
+      Worker.runReplayHistory({ workflowBundle: bundle, replayName: 'send-at-before-reschedule' }, history),
+    ).resolves.toBeUndefined();
   });
 });

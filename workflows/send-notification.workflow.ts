@@ -17,6 +17,7 @@ import {
   notificationOpenedSignal,
   phaseQuery,
   preferencesChangedSignal,
+  rescheduleUpdate,
   type NotificationPhase,
   type SendNotificationWorkflowInput,
 } from './definitions';
@@ -89,6 +90,8 @@ export async function sendNotification(input: SendNotificationWorkflowInput): Pr
   let phase: NotificationPhase = 'waiting';
   let canceled = false;
   let cancelRecorded = false;
+  let sendAt = input.sendAt;
+  let moves = 0;
   setHandler(phaseQuery, () => phase);
   let opened = false;
   setHandler(notificationOpenedSignal, () => {
@@ -100,6 +103,22 @@ export async function sendNotification(input: SendNotificationWorkflowInput): Pr
     if (canceled) await condition(() => cancelRecorded);
     return { canceled, phase: canceled ? 'done' : phase };
   });
+  setHandler(
+    rescheduleUpdate,
+    (to) => {
+      sendAt = new Date(to).toISOString();
+      moves++;
+      return { sendAt };
+    },
+    {
+      validator: (to) => {
+        if (phase !== 'waiting' || canceled) throw ApplicationFailure.nonRetryable(`notification is ${phase}`);
+        if (typeof to !== 'string' || Number.isNaN(Date.parse(to))) {
+          throw ApplicationFailure.nonRetryable('sendAt must be an ISO time');
+        }
+      },
+    },
+  );
 
   const policy = await config.deliveryPolicy();
   const senders = channelSenders(policy);
@@ -135,27 +154,44 @@ export async function sendNotification(input: SendNotificationWorkflowInput): Pr
     return status;
   }
 
-  if (input.sendAt) {
-    const delay = Date.parse(input.sendAt) - Date.now();
-    if (delay > 0) {
-      await store.setNotificationStatus(input.notificationId, 'scheduled');
-      await condition(() => canceled, delay);
-    }
-  }
-
-  // Quiet hours: hold until the user's window ends, re-reading it whenever their preferences change.
+  // Quiet hours are re-read whenever the user's preferences change.
   let preferencesChanged = false;
-  setHandler(preferencesChangedSignal, () => {
-    preferencesChanged = true;
-  });
-  while (!canceled) {
-    preferencesChanged = false;
-    const { releaseAt } = await store.checkQuietHours(input.notificationId, new Date(Date.now()).toISOString());
-    if (!releaseAt) break;
-    await store.setNotificationStatus(input.notificationId, 'scheduled', { until: releaseAt, reason: 'quiet_hours' });
-    const wait = Date.parse(releaseAt) - Date.now();
-    if (wait <= 0) break;
-    await condition(() => canceled || preferencesChanged, wait);
+  const listenForPreferences = () =>
+    setHandler(preferencesChangedSignal, () => {
+      preferencesChanged = true;
+    });
+
+  // Wait for the send time, then for the end of quiet hours. A move restarts the send-time timer (also while held by
+  // quiet hours). Without a move the commands are exactly those this workflow issued before `reschedule` existed,
+  // so notifications already waiting replay.
+  for (;;) {
+    let markedScheduled = false;
+    for (;;) {
+      const delay = sendAt ? Date.parse(sendAt) - Date.now() : 0;
+      if (delay <= 0 || canceled) break;
+      const seen = moves;
+      if (!markedScheduled) {
+        markedScheduled = true;
+        await store.setNotificationStatus(input.notificationId, 'scheduled');
+      }
+      await condition(() => canceled || moves !== seen, delay);
+    }
+
+    listenForPreferences();
+    const seen = moves;
+    while (!canceled && moves === seen) {
+      preferencesChanged = false;
+      const { releaseAt } = await store.checkQuietHours(input.notificationId, new Date(Date.now()).toISOString());
+      if (!releaseAt) break;
+      await store.setNotificationStatus(input.notificationId, 'scheduled', {
+        until: releaseAt,
+        reason: 'quiet_hours',
+      });
+      const wait = Date.parse(releaseAt) - Date.now();
+      if (wait <= 0) break;
+      await condition(() => canceled || preferencesChanged || moves !== seen, wait);
+    }
+    if (canceled || moves === seen) break;
   }
 
   const cancel = async () => {

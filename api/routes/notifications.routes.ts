@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import type { Db } from '../../lib/db';
-import { sendNotificationSchema } from '../../lib/schemas';
+import { rescheduleNotificationSchema, sendNotificationSchema } from '../../lib/schemas';
 import { HttpError } from '../errors';
 import type { NotificationService } from '../services/notifications.service';
 import { parseBody, parseId } from '../validate';
@@ -25,6 +25,10 @@ export function notificationsRoutes(notifications: NotificationService): Router 
   });
   router.delete('/notifications/:id', async (req, res) => {
     res.json(await notifications.cancel(parseId(req.params.id, 'id')));
+  });
+  router.patch('/notifications/:id', async (req, res) => {
+    const { sendAt } = parseBody(rescheduleNotificationSchema, req.body);
+    res.json(await notifications.reschedule(parseId(req.params.id, 'id'), sendAt));
   });
   return router;
 }

@@ -1,7 +1,8 @@
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { acceptNotification, NotificationRejectedError, WorkflowStartError } from '../../lib/accept-notification';
 import type { Prisma, Db } from '../../lib/db';
 import { newEventKey } from '../../lib/ids';
+import { finishNotification } from '../../lib/notification-outcome';
 import {
   TERMINAL_STATUSES,
   type NotificationStatus,
@@ -9,7 +10,7 @@ import {
   type SendNotificationInput,
   type TrackingEventView,
 } from '../../lib/schemas';
-import { cancelUpdate, preferencesChangedSignal } from '../../workflows/definitions';
+import { cancelUpdate, preferencesChangedSignal, rescheduleUpdate } from '../../workflows/definitions';
 import { HttpError, notFound } from '../errors';
 
 type NotificationRow = Prisma.NotificationGetPayload<{ include: { deliveries: true } }>;
@@ -39,6 +40,7 @@ export function toNotificationView(row: NotificationRow, events: TrackingEventRo
     heldUntil: row.heldUntil?.toISOString() ?? null,
     holdReason: row.holdReason,
     ...(row.error ? { error: row.error } : {}),
+    ...(row.campaignRunId ? { campaignRunId: row.campaignRunId } : {}),
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
     deliveries: [...row.deliveries]
@@ -115,9 +117,36 @@ export function createNotificationService({ db, temporal, taskQueue }: Notificat
         throw new HttpError(503, 'temporal_unavailable', `could not cancel: ${message}`);
       }
       if (!result.canceled) throw new HttpError(409, 'not_cancelable', `notification is already ${result.phase}`);
+      await finishNotification(db, id, 'canceled', { completedAt: new Date() }, ['accepted', 'scheduled']);
+      return this.get(id);
+    },
+
+    /** Moves a notification that is still waiting for its send time; 409 once it has started sending or finished. */
+    async reschedule(id: string, sendAt: string): Promise<NotificationView> {
+      const row = await db.notification.findUnique({ where: { id } });
+      if (!row) throw notFound('notification', id);
+      if (row.status !== 'accepted' && row.status !== 'scheduled') {
+        throw new HttpError(409, 'not_reschedulable', `notification is already ${row.status}`);
+      }
+      let result;
+      try {
+        result = await temporal.workflow.getHandle(row.workflowId).executeUpdate(rescheduleUpdate, { args: [sendAt] });
+      } catch (error) {
+        // The workflow's validator refused (it is sending or canceled), or it has already finished.
+        if (error instanceof WorkflowUpdateFailedError || error instanceof WorkflowNotFoundError) {
+          const current = await db.notification.findUniqueOrThrow({ where: { id }, select: { status: true } });
+          const state = current.status === 'accepted' || current.status === 'scheduled' ? 'sending' : current.status;
+          throw new HttpError(409, 'not_reschedulable', `notification is already ${state}`);
+        }
+        const message = (error as Error).message ?? '';
+        if (/completed|closed/i.test(message))
+          throw new HttpError(409, 'not_reschedulable', 'notification has finished');
+        throw new HttpError(503, 'temporal_unavailable', `could not reschedule: ${message}`);
+      }
+      const moved = new Date(result.sendAt);
       await db.notification.updateMany({
         where: { id, status: { in: ['accepted', 'scheduled'] } },
-        data: { status: 'canceled', completedAt: new Date() },
+        data: { sendAt: moved, ...(moved.getTime() > Date.now() ? { status: 'scheduled' } : {}) },
       });
       return this.get(id);
     },

@@ -1,0 +1,183 @@
+import type { RouteConfig } from '@asteasolutions/zod-to-openapi';
+import { z } from 'zod';
+import {
+  audiencePreviewSchema,
+  campaignInputSchema,
+  campaignRunSchema,
+  campaignSchema,
+  errorSchema,
+  notificationSchema,
+  rescheduleNotificationSchema,
+  subscriberResultSchema,
+  topicInputSchema,
+  topicSchema,
+  topicSubscribersInputSchema,
+} from '../lib/schemas';
+
+type Route = (config: Omit<RouteConfig, 'security'>) => void;
+type Json = (schema: z.ZodType, description: string) => { description: string; content: object };
+
+/** Send-at moves, topics, audiences and campaigns in /openapi.json (kept beside, not inside, the core routes). */
+export function registerCampaignRoutes(route: Route, json: Json, errors: Record<number, object>) {
+  const body = (schema: z.ZodType) => ({ body: { content: { 'application/json': { schema } } } });
+  const params = (...names: string[]) => z.object(Object.fromEntries(names.map((n) => [n, z.string()])));
+  const page = z.object({ cursor: z.string().optional(), limit: z.number().int().min(1).max(1000).optional() });
+  const conflict = (description: string) => ({ 409: json(errorSchema, description) });
+  const unavailable = { 503: json(errorSchema, 'Temporal unavailable; retry') };
+
+  route({
+    method: 'patch',
+    path: '/v1/notifications/{id}',
+    summary: 'Move a scheduled notification to a new send time (earlier, later, or now)',
+    request: { params: params('id'), ...body(rescheduleNotificationSchema) },
+    responses: {
+      200: json(notificationSchema, 'Moved'),
+      ...conflict('Already sending, finished or canceled'),
+      ...unavailable,
+      ...errors,
+    },
+  });
+
+  route({
+    method: 'put',
+    path: '/v1/topics/{key}',
+    summary: 'Create or rename a topic',
+    request: { params: params('key'), ...body(topicInputSchema) },
+    responses: { 200: json(topicSchema, 'Updated'), 201: json(topicSchema, 'Created'), ...errors },
+  });
+  route({
+    method: 'get',
+    path: '/v1/topics/{key}',
+    request: { params: params('key') },
+    responses: { 200: json(topicSchema, 'The topic'), ...errors },
+  });
+  route({
+    method: 'delete',
+    path: '/v1/topics/{key}',
+    summary: 'Delete a topic and its subscriptions',
+    request: { params: params('key') },
+    responses: { 204: { description: 'Deleted' }, ...errors },
+  });
+  const results = (verb: string) =>
+    json(
+      z.object({ results: z.array(subscriberResultSchema), [verb]: z.number().int() }),
+      'One result per distinct user id, in the order given',
+    );
+  route({
+    method: 'put',
+    path: '/v1/topics/{key}/subscribers',
+    summary: 'Subscribe up to 1,000 users',
+    request: { params: params('key'), ...body(topicSubscribersInputSchema) },
+    responses: { 200: results('subscribed'), ...errors },
+  });
+  route({
+    method: 'delete',
+    path: '/v1/topics/{key}/subscribers',
+    summary: 'Unsubscribe up to 1,000 users',
+    request: { params: params('key'), ...body(topicSubscribersInputSchema) },
+    responses: { 200: results('unsubscribed'), ...errors },
+  });
+  route({
+    method: 'get',
+    path: '/v1/topics/{key}/subscribers',
+    summary: 'Subscribers in user id order, a page at a time',
+    request: { params: params('key'), query: page },
+    responses: {
+      200: json(
+        z.object({
+          subscribers: z.array(z.object({ userId: z.string(), subscribedAt: z.string() })),
+          nextCursor: z.string().nullable(),
+        }),
+        'A page; nextCursor is null on the last one',
+      ),
+      ...errors,
+    },
+  });
+  route({
+    method: 'post',
+    path: '/v1/audiences/preview',
+    summary: 'The size of an audience and a page of its user ids',
+    request: body(audiencePreviewSchema),
+    responses: {
+      200: json(
+        z.object({ size: z.number().int(), userIds: z.array(z.string()), nextCursor: z.string().nullable() }),
+        'Size and a page',
+      ),
+      ...errors,
+    },
+  });
+
+  route({
+    method: 'post',
+    path: '/v1/campaigns',
+    summary: 'Create a campaign on a Temporal Schedule: once ({at}) or on a cron in a time zone',
+    request: body(campaignInputSchema),
+    responses: { 201: json(campaignSchema, 'Created'), ...unavailable, ...errors },
+  });
+  route({
+    method: 'get',
+    path: '/v1/campaigns/{id}',
+    request: { params: params('id') },
+    responses: { 200: json(campaignSchema, 'The campaign and its next run times'), ...errors },
+  });
+  route({
+    method: 'delete',
+    path: '/v1/campaigns/{id}',
+    summary: 'Delete the schedule (runs in progress go on; cancel them separately)',
+    request: { params: params('id') },
+    responses: { 204: { description: 'Deleted' }, ...unavailable, ...errors },
+  });
+  for (const [action, summary] of [
+    ['pause', 'Pause the schedule'],
+    ['resume', 'Resume the schedule'],
+  ] as const) {
+    route({
+      method: 'post',
+      path: `/v1/campaigns/{id}/${action}`,
+      summary,
+      request: { params: params('id') },
+      responses: { 200: json(campaignSchema, 'The campaign'), ...conflict('Deleted'), ...unavailable, ...errors },
+    });
+  }
+  route({
+    method: 'post',
+    path: '/v1/campaigns/{id}/trigger',
+    summary: 'Run the campaign now (even while paused)',
+    request: { params: params('id') },
+    responses: {
+      202: json(z.object({ campaignId: z.string(), triggered: z.boolean() }), 'A run is starting'),
+      ...conflict('Deleted'),
+      ...unavailable,
+      ...errors,
+    },
+  });
+  route({
+    method: 'get',
+    path: '/v1/campaigns/{id}/runs',
+    summary: 'Runs, newest first',
+    request: { params: params('id'), query: page },
+    responses: {
+      200: json(z.object({ runs: z.array(campaignRunSchema), nextCursor: z.string().nullable() }), 'A page of runs'),
+      ...errors,
+    },
+  });
+  route({
+    method: 'get',
+    path: '/v1/campaigns/{id}/runs/{runId}',
+    summary: 'Progress of a run: audience size, started, delivered, failed, suppressed, estimated time to finish',
+    request: { params: params('id', 'runId') },
+    responses: { 200: json(campaignRunSchema, 'The run'), ...errors },
+  });
+  route({
+    method: 'post',
+    path: '/v1/campaigns/{id}/runs/{runId}/cancel',
+    summary: 'Cancel a run: recipients not yet started are not started',
+    request: { params: params('id', 'runId') },
+    responses: {
+      200: json(campaignRunSchema, 'Canceling or canceled'),
+      ...conflict('Already completed'),
+      ...unavailable,
+      ...errors,
+    },
+  });
+}

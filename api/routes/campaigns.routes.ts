@@ -1,0 +1,44 @@
+import { Router } from 'express';
+import { campaignInputSchema, pageQuerySchema } from '../../lib/schemas';
+import { validationError } from '../errors';
+import type { CampaignService } from '../services/campaigns.service';
+import { parseBody, parseId } from '../validate';
+
+export function campaignsRoutes(campaigns: CampaignService): Router {
+  const router = Router();
+  const id = (value: unknown) => parseId(value, 'id');
+  const runId = (value: unknown) => parseId(value, 'runId');
+
+  router.post('/campaigns', async (req, res) => {
+    res.status(201).json(await campaigns.create(parseBody(campaignInputSchema, req.body)));
+  });
+  router.get('/campaigns/:id', async (req, res) => {
+    res.json(await campaigns.get(id(req.params.id)));
+  });
+  router.delete('/campaigns/:id', async (req, res) => {
+    await campaigns.remove(id(req.params.id));
+    res.status(204).end();
+  });
+  router.post('/campaigns/:id/pause', async (req, res) => {
+    res.json(await campaigns.pause(id(req.params.id)));
+  });
+  router.post('/campaigns/:id/resume', async (req, res) => {
+    res.json(await campaigns.resume(id(req.params.id)));
+  });
+  router.post('/campaigns/:id/trigger', async (req, res) => {
+    res.status(202).json(await campaigns.trigger(id(req.params.id)));
+  });
+
+  router.get('/campaigns/:id/runs', async (req, res) => {
+    const query = pageQuerySchema.safeParse(req.query);
+    if (!query.success) throw validationError(query.error, 'query');
+    res.json(await campaigns.listRuns(id(req.params.id), query.data.cursor, Math.min(query.data.limit, 100)));
+  });
+  router.get('/campaigns/:id/runs/:runId', async (req, res) => {
+    res.json(await campaigns.getRun(id(req.params.id), runId(req.params.runId)));
+  });
+  router.post('/campaigns/:id/runs/:runId/cancel', async (req, res) => {
+    res.json(await campaigns.cancelRun(id(req.params.id), runId(req.params.runId)));
+  });
+  return router;
+}
