@@ -42,6 +42,11 @@ export const ROUTE_SCOPES: readonly { method: string; path: string; scope: ApiKe
   { method: 'GET', path: '/categories', scope: 'templates:read' },
   { method: 'GET', path: '/categories/:name', scope: 'templates:read' },
   { method: 'POST', path: '/notifications', scope: 'notifications:send' },
+  { method: 'GET', path: '/notifications', scope: 'notifications:read' },
+  // The failed queue: re-driving failed targets sends again; a reported open is like POST /events.
+  { method: 'POST', path: '/notifications/retry', scope: 'notifications:send' },
+  { method: 'POST', path: '/notifications/:id/retry', scope: 'notifications:send' },
+  { method: 'POST', path: '/notifications/:id/opened', scope: 'notifications:send' },
   { method: 'GET', path: '/notifications/:id', scope: 'notifications:read' },
   { method: 'DELETE', path: '/notifications/:id', scope: 'notifications:send' },
   { method: 'GET', path: '/outbox', scope: 'notifications:read' },

@@ -163,7 +163,7 @@ export interface HeraldConfig {
   encryptionKeys?: EncryptionKey[];
   /** HERALD_CODEC_CORS_ORIGINS: browser origins (the Temporal Web UI) allowed to call /codec. */
   codecCorsOrigins: string[];
-  /** HERALD_MONITORED_TASK_QUEUES: task queues watched for backlog besides the main one. */
+  /** HERALD_MONITORED_TASK_QUEUES: task queues watched for backlog besides Herald's own (main and per channel). */
   monitoredTaskQueues: string[];
 }
 
@@ -404,6 +404,7 @@ export function configSecrets(config: HeraldConfig): string[] {
     fcm?.credentials.private_key,
     fcm?.credentials.private_key_id,
     twilio?.authToken,
+    config.providers.vonage?.apiSecret,
     sendgrid?.apiKey,
     ...(config.encryptionKeys ?? []).map((k) => k.key.toString('base64')),
   ];

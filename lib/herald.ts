@@ -16,7 +16,7 @@ import { openDatabase, type Database } from './db';
 import { registerSecrets, type Logger } from './logger';
 import { HeraldMetrics } from './metrics';
 import { startOpsServer } from './ops-server';
-import { createQueueMonitor } from './queue-monitor';
+import { createQueueMonitor, heraldTaskQueues } from './queue-monitor';
 import { startDevServer, type DevServer } from './temporal-dev-server';
 import { createTracking } from './tracking/tracking';
 import { installTemporalRuntime } from './temporal-runtime';
@@ -154,7 +154,11 @@ export async function startHerald(config: HeraldConfig, roles: HeraldRoles, logg
         namespace: config.temporal.namespace,
         dataConverter: heraldClientDataConverter(codec),
       });
-      const queues = createQueueMonitor(connection, config.temporal.namespace, config.monitoredTaskQueues);
+      const queues = createQueueMonitor(
+        connection,
+        config.temporal.namespace,
+        heraldTaskQueues(config.temporal.taskQueue, config.monitoredTaskQueues),
+      );
       metrics.watchQueues(queues);
       const devUi = config.temporal.address
         ? []

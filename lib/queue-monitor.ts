@@ -6,6 +6,7 @@
  */
 import type { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
+import { channelTaskQueue } from '../workflows/definitions';
 import type { QueueStat } from './metrics';
 
 export type QueueStatView = QueueStat;
@@ -18,6 +19,17 @@ const TYPES = [
 function seconds(duration: { seconds?: unknown; nanos?: number | null } | null | undefined): number {
   if (!duration) return 0;
   return Number(duration.seconds ?? 0) + (duration.nanos ?? 0) / 1e9;
+}
+
+/** Herald's own task queues: workflows on the main one, provider calls on one per channel. */
+export function heraldTaskQueues(taskQueue: string, extra: string[] = []): string[] {
+  return [
+    ...new Set([
+      taskQueue,
+      ...(['push', 'sms', 'email'] as const).map((c) => channelTaskQueue(taskQueue, c)),
+      ...extra,
+    ]),
+  ];
 }
 
 export function createQueueMonitor(connection: Connection, namespace: string, taskQueues: string[]) {

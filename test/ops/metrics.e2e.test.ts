@@ -113,7 +113,9 @@ it('after a run, request, notification, delivery, provider and Temporal SDK metr
   // The Temporal SDK's own worker metrics, on the same page.
   const taskQueue = { task_queue: herald.taskQueue };
   expect(moved('temporal_workflow_completed', { ...taskQueue, workflow_type: 'sendNotification' })).toBe(1);
-  expect(moved('temporal_activity_execution_latency_count', { ...taskQueue, activity_type: 'deliverSms' })).toBe(1);
+  // Provider calls run on the channel's own task queue.
+  const smsQueue = { task_queue: `${herald.taskQueue}-sms`, activity_type: 'deliverSms' };
+  expect(moved('temporal_activity_execution_latency_count', smsQueue)).toBe(1);
   expect(value(after, 'temporal_worker_task_slots_available', taskQueue)).toBeGreaterThan(0);
 
   // Queue gauges are present (and empty: the worker keeps up).
@@ -121,6 +123,7 @@ it('after a run, request, notification, delivery, provider and Temporal SDK metr
   expect(value(after, 'herald_task_queue_pollers', { task_queue: herald.taskQueue, type: 'activity' })).toBeGreaterThan(
     0,
   );
+  expect(after.has(`herald_task_queue_backlog_count{task_queue="${herald.taskQueue}-sms",type="activity"}`)).toBe(true);
 });
 
 it('with the worker stopped, the backlog and its age show in /v1/ops/queues and the gauges, and drain when it is back', async () => {

@@ -1,6 +1,6 @@
 /**
- * Secrets and personal data stay out of logs and out of Temporal: full notifications through all five providers
- * (APNs, FCM, Twilio, and SendGrid or SMTP), with retried and permanent provider failures, while every log line of
+ * Secrets and personal data stay out of logs and out of Temporal: full notifications through all six providers
+ * (APNs, FCM, Twilio, Vonage by failover, SendGrid, SMTP), with retried and permanent provider failures, while every log line of
  * the API, the worker and the Temporal SDK is captured. Then the histories are fetched raw from Temporal: every
  * payload is ciphertext, and neither the raw history nor its decrypted payloads contain a secret, the user's email
  * or phone. The Web UI's path — a browser session at /codec/login, CORS preflight, /codec/decode — gives back the
@@ -18,6 +18,7 @@ import { createLogger } from '../../lib/logger';
 import { temporalBinary } from '../../lib/temporal-binaries';
 import { installTemporalRuntime } from '../../lib/temporal-runtime';
 import { twilioError } from '../fakes/twilio.fake';
+import { VonageFake } from '../fakes/vonage.fake';
 import { startTestHerald, TEST_API_KEY, waitForNotification, type TestHerald } from '../support/herald';
 import { startProviderFakes, type ProviderFakes } from '../support/provider-fakes';
 import { createLocalTemporal } from '../support/temporal';
@@ -41,6 +42,7 @@ const logger = createLogger('trace', {
 
 let temporal: TestWorkflowEnvironment;
 let fakes: ProviderFakes;
+let vonage: VonageFake;
 let sendgridHerald: TestHerald;
 let smtpHerald: TestHerald;
 let secrets: Record<string, string>;
@@ -71,17 +73,41 @@ async function runNotifications(herald: TestHerald, userId: string) {
     ['apns', 'fcm', 'twilio', herald.config.providers.email].sort(),
   );
 
-  // Second: Twilio refuses the number permanently, quoting it — the kind of text that must not leak.
+  let failover: string | undefined;
+  if (herald.config.providers.vonage) {
+    // Then: Twilio refuses Herald's credentials (permanent, Herald's side), so the SMS fails over to Vonage.
+    fakes.twilio.enqueue(twilioError(401, 20003, 'Authenticate'));
+    const response = await herald.api('POST', '/v1/notifications', {
+      userId,
+      template: 'receipt',
+      data: { order: 'A-3' },
+    });
+    const failedOver = await waitForNotification(herald, response.body.id);
+    expect(failedOver.status).toBe('delivered');
+    expect(failedOver.deliveries.find((d: { channel: string }) => d.channel === 'sms')).toMatchObject({
+      provider: 'vonage',
+      status: 'sent',
+    });
+    failover = response.body.id;
+  }
+
+  // Last: Twilio refuses the number permanently, quoting it — the kind of text that must not leak (and the number
+  // is flagged, so it comes last).
   fakes.twilio.enqueue(twilioError(400, 21211, `The 'To' number ${PHONE} is not a valid phone number.`));
-  const second = await herald.api('POST', '/v1/notifications', { userId, template: 'receipt', data: { order: 'A-2' } });
-  const partial = await waitForNotification(herald, second.body.id);
+  const refused = await herald.api('POST', '/v1/notifications', {
+    userId,
+    template: 'receipt',
+    data: { order: 'A-2' },
+  });
+  const partial = await waitForNotification(herald, refused.body.id);
   expect(partial.status).toBe('partially_delivered');
   const sms = partial.deliveries.find((d: { channel: string }) => d.channel === 'sms');
   expect(sms.status).toBe('failed');
   expect(sms.error).toMatch(/number \[(number|redacted)\] is not a valid/);
+
   // Herald's database keeps a sent delivery's rendered message no longer than it takes to send it (then only tracked
   // links' targets, and these templates have none); a failed one keeps it for the failed queue's re-drive.
-  const ids = [first.body.id as string, second.body.id as string];
+  const ids = [first.body.id as string, ...(failover ? [failover] : []), refused.body.id as string];
   const kept = await herald.db.prisma.delivery.findMany({
     where: { notificationId: { in: ids }, status: 'sent' },
     select: { content: true },
@@ -100,17 +126,20 @@ function dump(value: unknown, out: string[] = []): string[] {
   return out;
 }
 
-function payloadsIn(value: unknown, out: Payload[] = []): Payload[] {
+/** Every Payload in a history, with where it is (to name the event if one is not encrypted). */
+function payloadsAt(value: unknown, at = '', out: { at: string; payload: Payload }[] = []) {
   if (!value || typeof value !== 'object' || value instanceof Uint8Array) return out;
   if (Array.isArray(value)) {
-    value.forEach((v) => payloadsIn(v, out));
+    value.forEach((v, i) => payloadsAt(v, `${at}[${i}]`, out));
     return out;
   }
   const record = value as Record<string, unknown>;
-  if (record.metadata && typeof record.metadata === 'object' && 'data' in record) out.push(record as Payload);
-  else Object.values(record).forEach((v) => payloadsIn(v, out));
+  if (record.metadata && typeof record.metadata === 'object' && 'data' in record)
+    out.push({ at, payload: record as Payload });
+  else Object.entries(record).forEach(([k, v]) => payloadsAt(v, `${at}.${k}`, out));
   return out;
 }
+const payloadsIn = (value: unknown): Payload[] => payloadsAt(value).map((p) => p.payload);
 
 async function historiesOf(herald: TestHerald, ids: string[]) {
   return Promise.all(
@@ -135,11 +164,18 @@ beforeAll(async () => {
   installTemporalRuntime({ logger, coreLogLevel: 'INFO' });
   temporal = await createLocalTemporal();
   fakes = await startProviderFakes();
+  vonage = new VonageFake();
+  const vonageEnv = {
+    VONAGE_API_KEY: vonage.apiKey,
+    VONAGE_API_SECRET: vonage.apiSecret,
+    VONAGE_FROM: 'Herald',
+    VONAGE_ENDPOINT: await vonage.start(),
+  };
   const common = {
     HERALD_ENCRYPTION_KEYS: formatEncryptionKeys(KEYS),
     HERALD_CODEC_CORS_ORIGINS: UI_ORIGIN,
   };
-  sendgridHerald = await startTestHerald({ env: { ...fakes.env, ...common }, temporal, logger });
+  sendgridHerald = await startTestHerald({ env: { ...fakes.env, ...vonageEnv, ...common }, temporal, logger });
   smtpHerald = await startTestHerald({ env: { ...fakes.smtpEnv, ...common }, temporal, logger });
   const { apns, fcm, twilio, sendgrid } = sendgridHerald.config.providers;
   const smtpUrl = new URL(smtpHerald.config.providers.smtp!.url);
@@ -148,6 +184,7 @@ beforeAll(async () => {
     APNS_KEY: apns!.keyPem.split('\n')[1]!, // a line of the .p8 key's base64 body
     FCM_PRIVATE_KEY: fcm!.credentials.private_key!.split('\n')[1]!,
     TWILIO_AUTH_TOKEN: twilio!.authToken,
+    VONAGE_API_SECRET: vonage.apiSecret,
     SENDGRID_API_KEY: sendgrid!.apiKey,
     SMTP_PASSWORD: decodeURIComponent(smtpUrl.password),
     ENCRYPTION_KEY_CURRENT: KEYS[0]!.key.toString('base64'),
@@ -163,12 +200,13 @@ afterAll(async () => {
   await sendgridHerald?.stop();
   await smtpHerald?.stop();
   await fakes?.stop();
+  await vonage?.stop();
   await temporal?.teardown();
 });
 
 let notificationIds: { herald: TestHerald; ids: string[] }[] = [];
 
-it('a full run through all five providers leaves no secret, email or phone in the logs or the Temporal histories', async () => {
+it('a full run through all six providers leaves no secret, email or phone in the logs or the Temporal histories', async () => {
   fakes.smtp.enqueue({ stage: 'rcpt', code: 451, message: `<${EMAIL}>: greylisted, try again later` });
   notificationIds = [
     { herald: sendgridHerald, ids: await runNotifications(sendgridHerald, 'user-sendgrid') },
@@ -180,6 +218,7 @@ it('a full run through all five providers leaves no secret, email or phone in th
   expect(fakes.twilio.requests.length).toBeGreaterThanOrEqual(4);
   expect(fakes.sendgrid.requests.length).toBeGreaterThanOrEqual(2);
   expect(fakes.smtp.messages.length).toBeGreaterThanOrEqual(2);
+  expect(vonage.sent.length).toBe(1);
 
   // The logs are real: the SDK's activity logs and the retried failures are in them.
   const log = lines.join('');
@@ -193,11 +232,19 @@ it('a full run through all five providers leaves no secret, email or phone in th
 
   const decoded: string[] = [];
   for (const history of histories) {
-    const payloads = payloadsIn(history);
-    // Input, activity inputs and results, the workflow result, and the encoded failures: all encrypted.
+    const located = payloadsAt(history);
+    const payloads = located.map((p) => p.payload);
+    // Input, activity inputs and results, signals, the workflow result, and the encoded failures: all encrypted.
     expect(payloads.length).toBeGreaterThan(10);
-    for (const payload of payloads) {
-      expect(Buffer.from(payload.metadata!.encoding!).toString()).toBe(ENCRYPTED_ENCODING);
+    // Every payload Herald hands over is encrypted. The SDK core writes its own bookkeeping beside a local
+    // activity's (encrypted) result: `data` = {seq, attempt, activity_id, activity_type, times}, no user data.
+    const coreBookkeeping = /\.markerRecordedEventAttributes\.details\.data\./;
+    const mine = located.filter(({ at }) => !coreBookkeeping.test(at));
+    const clear = mine
+      .filter(({ payload }) => Buffer.from(payload.metadata!.encoding!).toString() !== ENCRYPTED_ENCODING)
+      .map(({ at }) => at);
+    expect(clear).toEqual([]);
+    for (const { payload } of mine) {
       expect(Buffer.from(payload.metadata![KEY_ID_METADATA]!).toString()).toBe(KEYS[0]!.id);
     }
     decoded.push(...dump(await sendgridHerald.codec.decode(payloads)));

@@ -8,7 +8,7 @@ import { AesGcmPayloadCodec, generateEncryptionKey, heraldClientDataConverter } 
 import { configSecrets, loadConfig, type HeraldConfig } from '../../lib/config';
 import { createLogger, registerSecrets, type Logger } from '../../lib/logger';
 import { HeraldMetrics } from '../../lib/metrics';
-import { createQueueMonitor } from '../../lib/queue-monitor';
+import { createQueueMonitor, heraldTaskQueues } from '../../lib/queue-monitor';
 import { installTemporalRuntime } from '../../lib/temporal-runtime';
 import { createTracking } from '../../lib/tracking/tracking';
 import { createHeraldWorker, type HeraldWorker } from '../../lib/worker';
@@ -71,7 +71,7 @@ export async function startTestHerald(
   const client = new Client({ connection: env.connection, namespace, dataConverter: heraldClientDataConverter(codec) });
   const metrics = new HeraldMetrics({ defaultMetrics: false });
   metrics.includeSdkMetrics(runtime?.sdkMetrics);
-  const queues = createQueueMonitor(env.connection, namespace, [taskQueue]);
+  const queues = createQueueMonitor(env.connection, namespace, heraldTaskQueues(taskQueue));
   metrics.watchQueues(queues);
 
   let worker: HeraldWorker | undefined;
