@@ -306,7 +306,7 @@ describe('campaigns', () => {
     expect(next.length).toBeGreaterThan(0);
     expect(next.every((t) => t.endsWith('T00:00:00.000Z'))).toBe(true); // 09:00 in Seoul
 
-    await herald.env.client.schedule.getHandle(campaign.scheduleId).backfill({
+    await herald.client.schedule.getHandle(campaign.scheduleId).backfill({
       start: new Date('2026-01-01T12:00:00Z'),
       end: new Date('2026-01-03T12:00:00Z'),
     });
@@ -328,7 +328,7 @@ describe('campaigns', () => {
       audience: { userIds: ['member-00020'] },
       schedule: { cron: '*/2 * * * * * *', timezone: 'UTC' }, // seven fields: seconds first, year last
     });
-    const schedule = herald.env.client.schedule.getHandle(campaign.scheduleId);
+    const schedule = herald.client.schedule.getHandle(campaign.scheduleId);
     // Runs the schedule has started, as Temporal counts them.
     const taken = async () => (await schedule.describe()).info.numActionsTaken;
     await until('a scheduled run', async () => ((await taken()) >= 1 ? true : undefined), 30_000);
@@ -345,7 +345,7 @@ describe('campaigns', () => {
     await until('a run after resuming', async () => ((await taken()) > paused ? true : undefined), 30_000);
 
     expect((await herald.api('DELETE', `/v1/campaigns/${campaign.id}`)).status).toBe(204);
-    await expect(herald.env.client.schedule.getHandle(campaign.scheduleId).describe()).rejects.toThrow(
+    await expect(herald.client.schedule.getHandle(campaign.scheduleId).describe()).rejects.toThrow(
       ScheduleNotFoundError,
     );
     expect(ok(await herald.api('GET', `/v1/campaigns/${campaign.id}`)).status).toBe('deleted');
