@@ -120,17 +120,21 @@ export async function sendNotification(input: SendNotificationWorkflowInput): Pr
     },
   );
 
-  const policy = await config.deliveryPolicy();
-  const senders = channelSenders(policy);
+  // Read lazily, once: after any wait, so a notification waiting for its time issues no command before its timer.
+  let senders: ReturnType<typeof channelSenders> | undefined;
+  const send = async (channel: PlannedDelivery['channel'], deliveryId: string) => {
+    senders ??= channelSenders(await config.deliveryPolicy());
+    return senders[channel](deliveryId);
+  };
   /** Primary first; when it has failed past its policy (or permanently, for a reason of its own), the secondary. */
   const deliverOne = async ({ deliveryId, channel, provider }: PlannedDelivery) => {
     try {
-      await senders[channel](deliveryId);
+      await send(channel, deliveryId);
     } catch (error) {
       let last = error;
       if (provider && failsOver(error) && (await store.failoverDelivery(deliveryId, provider))) {
         try {
-          await senders[channel](deliveryId);
+          await send(channel, deliveryId);
           return;
         } catch (secondary) {
           last = secondary;
