@@ -412,6 +412,27 @@ describe('sendNotification workflow: moving a send-at notification', () => {
     expect(fake.calls).toEqual(['status:scheduled', 'status:canceled']);
   });
 
+  it('a cancel that arrives with the start still records scheduled, then canceled (the order before reschedule)', async () => {
+    const fake = fakeActivities([{ deliveryId: 'raced', channel: 'sms' }]);
+    const taskQueue = `test-${randomUUID()}`;
+    // No worker yet: the update waits on the server and reaches the workflow in its very first task.
+    const handle = env.client.workflow.getHandle(await run(taskQueue, randomUUID(), await at(24 * HOUR)));
+    const canceling = handle.executeUpdate(cancelUpdate);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowBundle: bundle,
+      activities: fake.activities,
+    });
+    const result = await worker.runUntil(async () => {
+      expect(await canceling).toEqual({ canceled: true, phase: 'done' });
+      return handle.result();
+    });
+    expect(result).toBe('canceled');
+    expect(fake.calls).toEqual(['status:scheduled', 'status:canceled']);
+  });
+
   it('once it is sending, a move is refused and leaves nothing in the history', async () => {
     const fake = fakeActivities([{ deliveryId: 'busy', channel: 'email' }]);
     let release!: () => void;

@@ -168,7 +168,9 @@ export async function sendNotification(input: SendNotificationWorkflowInput): Pr
     let markedScheduled = false;
     for (;;) {
       const delay = sendAt ? Date.parse(sendAt) - Date.now() : 0;
-      if (delay <= 0 || canceled) break;
+      if (delay <= 0) break;
+      // As before `reschedule`: the status is written even when a cancel arrived with the start, then the wait ends.
+      if (canceled && markedScheduled) break;
       const seen = moves;
       if (!markedScheduled) {
         markedScheduled = true;
