@@ -412,6 +412,27 @@ describe('sendNotification workflow: moving a send-at notification', () => {
     expect(fake.calls).toEqual(['status:scheduled', 'status:canceled']);
   });
 
+  it('a cancel that arrives with the start still records scheduled, then canceled (the order before reschedule)', async () => {
+    const fake = fakeActivities([{ deliveryId: 'raced', channel: 'sms' }]);
+    const taskQueue = `test-${randomUUID()}`;
+    // No worker yet: the update waits on the server and reaches the workflow in its very first task.
+    const handle = env.client.workflow.getHandle(await run(taskQueue, randomUUID(), await at(24 * HOUR)));
+    const canceling = handle.executeUpdate(cancelUpdate);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowBundle: bundle,
+      activities: fake.activities,
+    });
+    const result = await worker.runUntil(async () => {
+      expect(await canceling).toEqual({ canceled: true, phase: 'done' });
+      return handle.result();
+    });
+    expect(result).toBe('canceled');
+    expect(fake.calls).toEqual(['status:scheduled', 'status:canceled']);
+  });
+
   it('once it is sending, a move is refused and leaves nothing in the history', async () => {
     const fake = fakeActivities([{ deliveryId: 'busy', channel: 'email' }]);
     let release!: () => void;
@@ -440,18 +461,17 @@ describe('sendNotification workflow: moving a send-at notification', () => {
   });
 });
 
-describe('sendNotification workflow: deploying reschedule', () => {
-  // Histories recorded before the per-channel queues and the throttle (feat/delivery) no longer replay: that change
-  // needs a drain before upgrade (docs/delivery-control.md). The fixture predates it.
-  it.skip('replays a send-at history recorded before reschedule existed (timer, quiet-hours hold, delivery)', async () => {
-    // Recorded on the time-skipping server with this workflow as of commit 811db03: a send-at one day away, then
-    // eight hours held by quiet hours, then delivered. Such notifications can wait for months across a deploy.
-    const json = JSON.parse(
-      fs.readFileSync(path.join(__dirname, 'fixtures', 'send-at-before-reschedule.history.json'), 'utf8'),
-    );
+describe('sendNotification workflow: deploying a new version', () => {
+  it('replays a waiting notification recorded with this version: moved (timer restarted), held by quiet hours, sent', async () => {
+    // Notifications wait for months, so every deploy replays histories recorded by the previous version. This one was
+    // recorded on the time-skipping server with the workflow as of the delivery-control merge (policy local activity,
+    // throttle, per-channel queues): a send-at a day away, moved to two days while its timer ran, then eight hours of
+    // quiet hours, then delivered. A change that breaks it needs a patched() marker, or a documented drain (as
+    // docs/delivery-control.md chose for histories from before that merge, which retired the pre-reschedule fixture).
+    const json = JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures', 'send-at-moved.history.json'), 'utf8'));
     const history = temporal.api.history.v1.History.fromObject(json);
     await expect(
-      Worker.runReplayHistory({ workflowBundle: bundle, replayName: 'send-at-before-reschedule' }, history),
+      Worker.runReplayHistory({ workflowBundle: bundle, replayName: 'send-at-moved' }, history),
     ).resolves.toBeUndefined();
   });
 });

@@ -120,21 +120,17 @@ export async function sendNotification(input: SendNotificationWorkflowInput): Pr
     },
   );
 
-  // Read lazily, once: after any wait, so a notification waiting for its time issues no command before its timer.
-  let senders: ReturnType<typeof channelSenders> | undefined;
-  const send = async (channel: PlannedDelivery['channel'], deliveryId: string) => {
-    senders ??= channelSenders(await config.deliveryPolicy());
-    return senders[channel](deliveryId);
-  };
+  const policy = await config.deliveryPolicy();
+  const senders = channelSenders(policy);
   /** Primary first; when it has failed past its policy (or permanently, for a reason of its own), the secondary. */
   const deliverOne = async ({ deliveryId, channel, provider }: PlannedDelivery) => {
     try {
-      await send(channel, deliveryId);
+      await senders[channel](deliveryId);
     } catch (error) {
       let last = error;
       if (provider && failsOver(error) && (await store.failoverDelivery(deliveryId, provider))) {
         try {
-          await send(channel, deliveryId);
+          await senders[channel](deliveryId);
           return;
         } catch (secondary) {
           last = secondary;
@@ -172,7 +168,9 @@ export async function sendNotification(input: SendNotificationWorkflowInput): Pr
     let markedScheduled = false;
     for (;;) {
       const delay = sendAt ? Date.parse(sendAt) - Date.now() : 0;
-      if (delay <= 0 || canceled) break;
+      if (delay <= 0) break;
+      // As before `reschedule`: the status is written even when a cancel arrived with the start, then the wait ends.
+      if (canceled && markedScheduled) break;
       const seen = moves;
       if (!markedScheduled) {
         markedScheduled = true;

@@ -3,7 +3,6 @@
  * audience at a time through the same use case as POST /v1/notifications, read the run's counters, close the run.
  */
 import { Context } from '@temporalio/activity';
-import type { Client } from '@temporalio/client';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { acceptNotification, CampaignRunClosedError, NotificationRejectedError } from '../../lib/accept-notification';
 import { fetchAudiencePage, countAudience } from '../../lib/audience';
@@ -14,8 +13,6 @@ import { audienceSchema, type CampaignRunStatus } from '../../lib/schemas';
 
 export interface CampaignActivityDeps {
   db: Db;
-  /** Where notifications are started; defaults to the worker's own client and task queue. */
-  temporal?: () => { client: Client; taskQueue: string };
   /** Recipients accepted at once within a page. */
   concurrency?: number;
   clock?: () => Date;
@@ -45,18 +42,7 @@ export interface CampaignRunProgress {
 /** The idempotency key of a recipient in a run: a restarted run, or a retried page, never sends twice. */
 export const campaignRecipientKey = (runId: string, userId: string) => `campaign:${runId}:${userId}`;
 
-export function createCampaignActivities({
-  db,
-  temporal,
-  concurrency = 20,
-  clock = () => new Date(),
-}: CampaignActivityDeps) {
-  const startedWith = () => {
-    if (temporal) return temporal();
-    const context = Context.current();
-    return { client: context.client, taskQueue: context.info.taskQueue };
-  };
-
+export function createCampaignActivities({ db, concurrency = 20, clock = () => new Date() }: CampaignActivityDeps) {
   return {
     /** Opens the run: pins the template version and counts the audience. Idempotent (a retry finds the run). */
     async beginCampaignRun(input: { runId: string; campaignId: string }): Promise<BeginCampaignRunResult> {
@@ -110,8 +96,8 @@ export function createCampaignActivities({
         input.cursor,
         input.pageSize,
       );
-      const { client, taskQueue } = startedWith();
-      const deps = { db, temporal: client, taskQueue, now: clock };
+      // Notifications start on the worker's own client and task queue, like the intake workflow's.
+      const deps = { db, temporal: context.client, taskQueue: context.info.taskQueue, now: clock };
       const result: CampaignPageResult = {
         accepted: 0,
         skipped: 0,
