@@ -69,14 +69,13 @@ describe('locales', () => {
 });
 
 describe('versions', () => {
-  // TODO(next session): this file's time-skipping worker predates the per-channel task queues; give it channel
-  // workers (as workflows/quiet-hours.workflow.test.ts does) and re-enable.
-  it.skip('a notification held by sendAt is sent with the version it was accepted with, though the template changed meanwhile', async () => {
+  it('a notification held by sendAt is sent with the version it was accepted with, though the template changed meanwhile', async () => {
     const v1 = await put('/v1/templates/pinned', { channels: { sms: { body: 'v1: hello {{ name }}' } } });
     expect(v1.version).toBe(1);
     await put('/v1/users/pinning', { phone: '+14155550123' });
 
-    const sendAt = new Date(Date.now() + 3600_000).toISOString();
+    // The test server's clock (earlier tests may have skipped it forward).
+    const sendAt = new Date((await temporal.currentTimeMs()) + 3600_000).toISOString();
     const held = await send({ userId: 'pinning', template: 'pinned', data: { name: 'Ada' }, sendAt });
     expect(held.status).toBe('scheduled');
 
@@ -86,6 +85,8 @@ describe('versions', () => {
     expect((await herald.api('GET', '/v1/templates/pinned')).body.version).toBe(2);
 
     const before = fakes.twilio.requests.length;
+    // Herald's own client (with the payload codec) does not unlock time skipping while it waits: skip the hour here.
+    await temporal.sleep(3600_000 + 1000);
     const done = await waitForNotification(herald, held.id);
     expect(done).toMatchObject({ status: 'delivered', templateVersion: 1 });
     expect(fakes.twilio.requests.slice(before).map((r) => r.body?.Body)).toEqual(['v1: hello Ada']);
