@@ -17,7 +17,7 @@ export class ConfigError extends Error {
 
 type Env = Record<string, string | undefined>;
 
-const SECRET_VARIABLES = [
+export const SECRET_VARIABLES: readonly string[] = [
   'HERALD_API_KEY',
   'HERALD_ENCRYPTION_KEYS',
   'TWILIO_AUTH_TOKEN',

@@ -4,6 +4,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Ajv from 'ajv';
 import { parse } from 'yaml';
+import { loadConfig, SECRET_VARIABLES } from '../lib/config';
+import { loadDeliveryConfig } from '../lib/delivery-config';
 
 const root = path.resolve(__dirname, '..');
 const deployDir = path.join(root, 'temporal-docker');
@@ -220,17 +222,29 @@ const composeSchema = {
 
 const isOneShot = (name: string): boolean =>
   Object.values(services).some((svc) => dependencies(svc)[name] === 'service_completed_successfully');
-const heraldSecretVariables = [
-  'DATABASE_URL',
-  'HERALD_API_KEY',
-  'APNS_KEY',
-  'FCM_CREDENTIALS',
-  'TWILIO_AUTH_TOKEN',
-  'SENDGRID_API_KEY',
-  'SMTP_URL',
-];
+// Every secret Herald reads through *_FILE, plus the two credentials that are files by nature.
+const heraldSecretVariables = [...SECRET_VARIABLES, 'APNS_KEY', 'FCM_CREDENTIALS'];
+// Variables Herald reads that a production deployment leaves unset on purpose.
+const notForProduction: Record<string, string> = {
+  HERALD_DATA_DIR: 'the embedded default (npm start) only',
+  HERALD_TEMPORAL_PORT: 'the embedded dev server only',
+  HERALD_TEMPORAL_UI_PORT: 'the embedded dev server only',
+  APNS_CA_FILE: 'trusting a local APNs fake in tests',
+  HERALD_TASK_QUEUE: 'the default queue name is right for one deployment per namespace',
+  HERALD_MONITORED_TASK_QUEUES: "optional extra queues to watch; Herald's own are always watched",
+};
+/** The variable names Herald's configuration reads, straight from its source. */
+function configVariables(): string[] {
+  const source = ['lib/config.ts', 'lib/delivery-config.ts']
+    .map((file) => fs.readFileSync(path.join(root, file), 'utf8'))
+    .join('\n');
+  return [...new Set([...source.matchAll(/'([A-Z][A-Z0-9]*_[A-Z0-9_]+)'/g)].map((match) => match[1] as string))];
+}
+// Vonage's "API key" is its account identifier (sent in every request beside the secret), like Twilio's account SID.
+const identifiers = ['VONAGE_API_KEY'];
 const looksSecret = (name: string): boolean =>
-  /(PASSWORD|PASSWD|PWD|SECRET|TOKEN|_KEY|CREDENTIALS)$/.test(name) || heraldSecretVariables.includes(name);
+  !identifiers.includes(name) &&
+  (/(PASSWORD|PASSWD|PWD|SECRET|TOKEN|_KEY|CREDENTIALS)$/.test(name) || heraldSecretVariables.includes(name));
 
 describe('temporal-docker/docker-compose.yml', () => {
   it('is valid against the key parts of the Compose Specification', () => {
@@ -454,6 +468,51 @@ describe('temporal-docker/docker-compose.yml', () => {
     expect(gitignore).toMatch(/^\.env$/m);
     const exampleKeys = Object.keys(exampleEnv).filter(looksSecret);
     expect(exampleKeys).toEqual([]);
+  });
+
+  it('gives the API and the workers every setting Herald reads, each secret as a mounted file', () => {
+    const variables = configVariables();
+    expect(variables.length).toBeGreaterThan(30);
+    for (const role of ['api', 'worker']) {
+      const wired = env(role);
+      const missing = variables.filter(
+        (name) => !(name in notForProduction) && !(name in wired) && !(`${name}_FILE` in wired),
+      );
+      expect({ role, missing }).toEqual({ role, missing: [] });
+      for (const name of SECRET_VARIABLES) {
+        expect({ role, name, file: wired[`${name}_FILE`] }).toEqual({
+          role,
+          name,
+          file: expect.stringMatching(/^\/run\/secrets\/./),
+        });
+      }
+    }
+  });
+
+  it('creates every secret file the compose file mounts, generating the tracking key', () => {
+    const script = read('scripts/init-secrets.sh');
+    const created = new Set(
+      [...script.matchAll(/write_once (\w+)/g), ...script.matchAll(/for name in ([\w \\\n]+?); do/g)].flatMap((match) =>
+        (match[1] as string).split(/[\s\\]+/).filter((word) => word && word !== '"$name"'),
+      ),
+    );
+    for (const secret of Object.keys(compose.secrets ?? {})) {
+      expect({ secret, created: created.has(secret) }).toEqual({ secret, created: true });
+    }
+    expect(script).toMatch(/write_once herald_tracking_secret "\$\(random_hex\)"/);
+  });
+
+  it('ships example delivery and layout files that Herald accepts as they are', () => {
+    const mount = (role: string) =>
+      (service(role).volumes ?? []).map((volume) =>
+        typeof volume === 'string' ? volume : `${volume.source}:${volume.target}`,
+      );
+    for (const role of ['api', 'worker']) expect(mount(role)).toContain('./config:/etc/herald:ro');
+    const config = path.join(deployDir, 'config');
+    const delivery = loadDeliveryConfig({ HERALD_DELIVERY_CONFIG_FILE: path.join(config, 'delivery.example.json') });
+    expect(delivery.channels.sms.failover).toBe('vonage');
+    const tracking = loadConfig({ HERALD_EMAIL_LAYOUT_FILE: path.join(config, 'layout.example.html') }).tracking;
+    expect(tracking.emailLayout).toContain('{{ content }}');
   });
 
   it('bind-mounts only files that exist', () => {

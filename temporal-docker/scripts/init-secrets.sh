@@ -45,9 +45,12 @@ fi
 write_once herald_api_key "$(random_hex)"
 # Payload encryption: one AES-256 key named after today's date (docs/operations.md: adding a key to rotate).
 write_once herald_encryption_keys "k$(date -u +%Y%m%d):$(head -c 32 /dev/urandom | base64 | tr -d '\n')"
+# Tracking: the HMAC key for tracked links, open pixels and unsubscribe links. Changing it breaks links already sent.
+write_once herald_tracking_secret "$(random_hex)"
 
 # Provider credentials: an empty file means "provider not configured" (Herald then skips it or uses the outbox).
-for name in apns_key fcm_credentials twilio_auth_token sendgrid_api_key smtp_url; do
+for name in apns_key fcm_credentials twilio_auth_token sendgrid_api_key smtp_url vonage_api_secret \
+  sendgrid_webhook_public_key; do
   write_once "$name" ""
 done
 
@@ -59,6 +62,9 @@ Fill in the provider files you use (leave the others empty):
   secrets/twilio_auth_token   Twilio auth token (with TWILIO_ACCOUNT_SID, TWILIO_FROM in .env)
   secrets/sendgrid_api_key    SendGrid API key (with SENDGRID_FROM in .env)
   secrets/smtp_url            smtp://user:pass@host:587 (with SMTP_FROM in .env)
+  secrets/vonage_api_secret   Vonage API secret, SMS failover (with VONAGE_API_KEY, VONAGE_FROM in .env)
+  secrets/sendgrid_webhook_public_key
+                              SendGrid Event Webhook verification key (Mail Settings > Event Webhook > Signed)
 The admin API key for Herald's /v1 routes is in secrets/herald_api_key; the payload encryption keys are in
 secrets/herald_encryption_keys (back them up: without them, the payloads in Temporal's database are unreadable).
 NOTE
