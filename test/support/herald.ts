@@ -57,7 +57,8 @@ export async function startTestHerald(
   } = {},
 ): Promise<TestHerald> {
   const config = loadConfig({ ...options.env, HERALD_API_KEY: TEST_API_KEY, LOG_LEVEL: 'silent' });
-  const logger = options.logger ?? createLogger('silent');
+  // TEST_LOG_LEVEL=debug shows the worker's and the SDK's logs when a test needs investigating.
+  const logger = options.logger ?? createLogger(process.env.TEST_LOG_LEVEL === 'debug' ? 'debug' : 'silent');
   registerSecrets(configSecrets(config));
   const runtime = installTemporalRuntime({ logger });
   const db = await createTestDatabase();
