@@ -176,7 +176,7 @@ export function createActivities({
           }),
         );
       }
-      await health.record(delivery.provider, false);
+      health.record(delivery.provider, false);
       const sentAt = clock();
       await db.delivery.update({
         where: { id: deliveryId },
@@ -196,7 +196,7 @@ export function createActivities({
       if (error instanceof ApplicationFailure) throw error;
       const failure = toActivityFailure(error);
       // A dead token or a bad number is not the provider's fault; everything else counts against it.
-      await health.record(delivery.provider, failure.type !== NON_RETRYABLE.InvalidRecipient);
+      health.record(delivery.provider, failure.type !== NON_RETRYABLE.InvalidRecipient);
       await db.delivery.update({
         where: { id: deliveryId },
         data: { error: failure.message, errorKind: failure.type ?? null },

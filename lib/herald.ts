@@ -127,6 +127,7 @@ export async function startHerald(config: HeraldConfig, roles: HeraldRoles, logg
         delivery: config.delivery,
         codec,
         metrics,
+        onBackgroundError: (error) => logger.warn({ err: error }, 'provider failure-rate bookkeeping failed'),
       });
       const running = worker.run();
       cleanups.push(async () => {

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { NativeConnection } from '@temporalio/worker';
 import { Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
+import { createProviderHealth } from '../activities/provider-health';
 import { createCampaignActivities } from '../activities/campaigns/campaign.activities';
 import type { ProviderRegistry } from '../activities/providers/registry';
 import type { AesGcmPayloadCodec } from './codec';
@@ -22,10 +23,11 @@ export interface HeraldWorkerOptions {
   tracking?: Tracking;
   /** Per-channel rates, concurrency and retry policies, throttle rules (defaults when absent). */
   delivery?: DeliveryConfig;
-  /** Extra worker options for every worker (tests lower the concurrency, for instance). */
   /** Payload encryption (lib/codec.ts); the API's client must use the same keys. */
   codec?: AesGcmPayloadCodec;
   metrics?: ActivityMetrics;
+  /** Called when bookkeeping that must never fail a delivery does fail (the provider failure-rate counts). */
+  onBackgroundError?: (error: unknown) => void;
   /** Extra worker options (tests lower the concurrency, for instance). */
   overrides?: Partial<WorkerOptions>;
 }
@@ -57,6 +59,13 @@ export async function createHeraldWorker(options: HeraldWorkerOptions): Promise<
     process.env.NODE_ENV === 'production' && fs.existsSync(PREBUILT_BUNDLE)
       ? { workflowBundle: { codePath: PREBUILT_BUNDLE } }
       : { workflowsPath: require.resolve('../workflows') };
+  // One per process: provider outcomes are counted in memory and written once a second (activities/provider-health.ts).
+  const health = createProviderHealth({
+    db: options.db,
+    alerts: delivery.alerts,
+    clock: () => new Date(),
+    onError: options.onBackgroundError,
+  });
   const activities = {
     ...createActivities({
       db: options.db,
@@ -64,6 +73,7 @@ export async function createHeraldWorker(options: HeraldWorkerOptions): Promise<
       tracking: options.tracking,
       delivery,
       metrics: options.metrics,
+      health,
     }),
     ...createCampaignActivities({ db: options.db }),
   };
@@ -105,6 +115,7 @@ export async function createHeraldWorker(options: HeraldWorkerOptions): Promise<
         }),
       );
       const results = await Promise.allSettled(runs);
+      await health.close();
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failed) throw failed.reason;
     },
