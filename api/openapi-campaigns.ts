@@ -1,17 +1,22 @@
 import type { RouteConfig } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import {
+  audiencePreviewResultSchema,
   audiencePreviewSchema,
   campaignInputSchema,
+  campaignRunPageSchema,
   campaignRunSchema,
   campaignSchema,
+  campaignTriggeredSchema,
   errorSchema,
   notificationSchema,
   rescheduleNotificationSchema,
-  subscriberResultSchema,
   topicInputSchema,
   topicSchema,
+  topicSubscribeResultSchema,
   topicSubscribersInputSchema,
+  topicSubscribersPageSchema,
+  topicUnsubscribeResultSchema,
 } from '../lib/schemas';
 
 type Route = (config: Omit<RouteConfig, 'security'>) => void;
@@ -58,24 +63,20 @@ export function registerCampaignRoutes(route: Route, json: Json, errors: Record<
     request: { params: params('key') },
     responses: { 204: { description: 'Deleted' }, ...errors },
   });
-  const results = (verb: string) =>
-    json(
-      z.object({ results: z.array(subscriberResultSchema), [verb]: z.number().int() }),
-      'One result per distinct user id, in the order given',
-    );
+  const results = (schema: z.ZodType) => json(schema, 'One result per distinct user id, in the order given');
   route({
     method: 'put',
     path: '/v1/topics/{key}/subscribers',
     summary: 'Subscribe up to 1,000 users',
     request: { params: params('key'), ...body(topicSubscribersInputSchema) },
-    responses: { 200: results('subscribed'), ...errors },
+    responses: { 200: results(topicSubscribeResultSchema), ...errors },
   });
   route({
     method: 'delete',
     path: '/v1/topics/{key}/subscribers',
     summary: 'Unsubscribe up to 1,000 users',
     request: { params: params('key'), ...body(topicSubscribersInputSchema) },
-    responses: { 200: results('unsubscribed'), ...errors },
+    responses: { 200: results(topicUnsubscribeResultSchema), ...errors },
   });
   route({
     method: 'get',
@@ -83,13 +84,7 @@ export function registerCampaignRoutes(route: Route, json: Json, errors: Record<
     summary: 'Subscribers in user id order, a page at a time',
     request: { params: params('key'), query: page },
     responses: {
-      200: json(
-        z.object({
-          subscribers: z.array(z.object({ userId: z.string(), subscribedAt: z.string() })),
-          nextCursor: z.string().nullable(),
-        }),
-        'A page; nextCursor is null on the last one',
-      ),
+      200: json(topicSubscribersPageSchema, 'A page; nextCursor is null on the last one'),
       ...errors,
     },
   });
@@ -99,10 +94,7 @@ export function registerCampaignRoutes(route: Route, json: Json, errors: Record<
     summary: 'The size of an audience and a page of its user ids',
     request: body(audiencePreviewSchema),
     responses: {
-      200: json(
-        z.object({ size: z.number().int(), userIds: z.array(z.string()), nextCursor: z.string().nullable() }),
-        'Size and a page',
-      ),
+      200: json(audiencePreviewResultSchema, 'Size and a page'),
       ...errors,
     },
   });
@@ -145,7 +137,7 @@ export function registerCampaignRoutes(route: Route, json: Json, errors: Record<
     summary: 'Run the campaign now (even while paused)',
     request: { params: params('id') },
     responses: {
-      202: json(z.object({ campaignId: z.string(), triggered: z.boolean() }), 'A run is starting'),
+      202: json(campaignTriggeredSchema, 'A run is starting'),
       ...conflict('Deleted'),
       ...unavailable,
       ...errors,
@@ -157,7 +149,7 @@ export function registerCampaignRoutes(route: Route, json: Json, errors: Record<
     summary: 'Runs, newest first',
     request: { params: params('id'), query: page },
     responses: {
-      200: json(z.object({ runs: z.array(campaignRunSchema), nextCursor: z.string().nullable() }), 'A page of runs'),
+      200: json(campaignRunPageSchema, 'A page of runs'),
       ...errors,
     },
   });

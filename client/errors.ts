@@ -2,11 +2,11 @@
  * Errors a caller can act on. Every failure of the client is a HeraldError; its subclass says what to do:
  *
  * - InvalidInputError: fix the input (`field` names the first bad one, `issues` lists them all). Never retry as is.
- * - NotFoundError: the user, template, notification or device (`resource`, `id`) does not exist. Create it, then
- *   send again: a refused send records nothing, so the same event id is still free.
+ * - NotFoundError: the user, template, notification, device, category, topic, campaign... (`resource`, `id`) does not
+ *   exist. Create it, then send again: a refused send records nothing, so the same event id is still free.
  * - UnauthorizedError: the API key (or the Temporal credentials) are missing, wrong or lack the permission.
  * - ConflictError: the request is valid but the resource's state forbids it (cancel of a notification that is
- *   already sending or sent).
+ *   already sending or sent, retry of one that did not fail, a trigger of a deleted campaign).
  * - TransientError: Herald, Temporal or the network did not answer in time. `retryable` is true: send again with
  *   the same `eventId` (the client already retried with it) and at most one notification results.
  *
@@ -64,7 +64,7 @@ export class InvalidInputError extends HeraldError {
 export class NotFoundError extends HeraldError {
   override name = 'NotFoundError';
   constructor(
-    /** user, template, notification or device. */
+    /** user, template, template_version, notification, device, category, topic, campaign, campaign_run. */
     readonly resource: string,
     readonly id: string | undefined,
     message: string,
@@ -107,9 +107,9 @@ export function invalidInput(error: z.ZodError, prefix: string[] = []): InvalidI
   );
 }
 
-/** The API writes `body.userId` and `path.userId`; the client's callers passed `userId`. */
+/** The API writes `body.userId`, `path.userId` and `query.limit`; the client's callers passed `userId`, `limit`. */
 function normaliseField(field: string): string {
-  return field.replace(/^(body|path)\.?/, '') || '(input)';
+  return field.replace(/^(body|path|query)\.?/, '') || '(input)';
 }
 
 function issuesFrom(details: unknown): InputIssue[] {
@@ -119,8 +119,18 @@ function issuesFrom(details: unknown): InputIssue[] {
     .map((d) => ({ field: normaliseField(d.field), code: d.code ?? 'invalid', message: d.message ?? 'invalid' }));
 }
 
-/** Idempotency problems are about the event id, whichever way the server phrased them. */
-const EVENT_ID_CODES = new Set(['invalid_idempotency_key', 'idempotency_key_mismatch']);
+/**
+ * Refusals about one input field that come without details: idempotency problems are about the event id, whichever
+ * way the server phrased them; a cursor is one the API did not return; and so on.
+ */
+const FIELD_OF_CODE = new Map([
+  ['invalid_idempotency_key', 'eventId'],
+  ['idempotency_key_mismatch', 'eventId'],
+  ['invalid_cursor', 'cursor'],
+  ['delivery_mismatch', 'deliveryId'],
+  ['schedule_in_past', 'schedule.at'],
+  ['invalid_schedule', 'schedule'],
+]);
 
 /**
  * Herald's refusal — an HTTP error body `{error: {code, message, details}}` or the intake workflow's answer — as the
@@ -136,15 +146,17 @@ export function heraldErrorFrom(
   if (status === 401 || status === 403 || code === 'unauthorized' || code === 'forbidden') {
     return new UnauthorizedError(code, message, options);
   }
-  if (code.endsWith('_not_found') && code !== 'route_not_found') {
+  // A 409 `schedule_not_found` is about the campaign's state, not a missing resource.
+  if (code.endsWith('_not_found') && code !== 'route_not_found' && (status === undefined || status === 404)) {
     const about = (details ?? {}) as { resource?: unknown; id?: unknown };
     const resource = typeof about.resource === 'string' ? about.resource : code.slice(0, -'_not_found'.length);
     const id = typeof about.id === 'string' ? about.id : context.id;
     return new NotFoundError(resource, id, message, options);
   }
-  if (code === 'validation_error' || EVENT_ID_CODES.has(code) || [400, 413, 415, 422].includes(status ?? 0)) {
+  if (code === 'validation_error' || FIELD_OF_CODE.has(code) || [400, 413, 415, 422].includes(status ?? 0)) {
     const issues = issuesFrom(details);
-    if (issues.length === 0 && EVENT_ID_CODES.has(code)) issues.push({ field: 'eventId', code, message });
+    const field = FIELD_OF_CODE.get(code);
+    if (issues.length === 0 && field) issues.push({ field, code, message });
     return new InvalidInputError(code, message, issues, options);
   }
   if (status === 409 || code === 'not_cancelable') return new ConflictError(code, message, options);

@@ -13,7 +13,12 @@ import {
   UnauthorizedError,
   type HeraldClient,
 } from 'herald/client';
-import { HttpFakeServer, type RecordedRequest, type ScriptedResponse } from '../test/fakes/http-fake-server';
+import {
+  HttpFakeServer,
+  unusedPort,
+  type RecordedRequest,
+  type ScriptedResponse,
+} from '../test/fakes/http-fake-server';
 import { retryAfterMs, retryDelay } from './http.transport';
 
 /** Answers like Herald's API: 202 to a send, 200 with `{}` to anything else, unless an answer is queued. */
@@ -220,5 +225,179 @@ describe('backoff', () => {
     expect(retryAfterMs('soon')).toBeUndefined();
     const inFiveSeconds = new Date(Date.now() + 5_000).toUTCString();
     expect(retryAfterMs(inFiveSeconds)).toBeGreaterThan(3_000);
+  });
+});
+
+describe('HTTP transport: query strings, partial success and calls that are not repeatable', () => {
+  it('encodes query parameters: a time zone offset arrives with its +, a list of statuses as one comma list', async () => {
+    await client.stats({ from: '2025-03-01T00:00:00+09:00', to: '2025-03-02T00:00:00+09:00', groupBy: 'day' });
+    expect(api.lastRequest()).toMatchObject({
+      method: 'GET',
+      path: '/v1/stats',
+      query: { from: '2025-03-01T00:00:00+09:00', to: '2025-03-02T00:00:00+09:00', groupBy: 'day' },
+    });
+    await client.listNotifications({ status: ['failed', 'partially_delivered'], userId: 'u+1@x', limit: 2 });
+    expect(api.lastRequest()).toMatchObject({
+      path: '/v1/notifications',
+      query: { status: 'failed,partially_delivered', userId: 'u+1@x', limit: '2' },
+    });
+    // Options left out are not sent at all (the API applies its defaults).
+    await client.listTopicSubscribers('news');
+    expect(api.lastRequest()).toMatchObject({ path: '/v1/topics/news/subscribers', query: {} });
+  });
+
+  it('encodes ids in paths, so a run id with colons is one path segment', async () => {
+    await client.getCampaignRun('cmp_1', 'campaign-cmp_1-2025-03-01T00:00:00Z');
+    expect(api.lastRequest().path).toBe('/v1/campaigns/cmp_1/runs/campaign-cmp_1-2025-03-01T00%3A00%3A00Z');
+    await client.getTemplateVersion('order.shipped', 3);
+    expect(api.lastRequest().path).toBe('/v1/templates/order.shipped/versions/3');
+  });
+
+  it('a 207 of a bulk upsert is a result with the failed items, not an error, and is not retried', async () => {
+    const answer = {
+      succeeded: 1,
+      failed: 1,
+      results: [
+        { index: 0, id: 'u1', status: 'created' },
+        {
+          index: 1,
+          id: 'u2',
+          status: 'error',
+          error: { code: 'validation_error', field: 'phone', message: 'must be E.164' },
+        },
+      ],
+    };
+    api.enqueue({ status: 207, body: answer });
+    const result = await client.bulkUpsertUsers([
+      { id: 'u1', email: 'u1@example.com' },
+      { id: 'u2', phone: '555' },
+    ]);
+    expect(result).toEqual(answer);
+    const failed = result.results.filter((r) => r.status === 'error');
+    expect(failed.map((r) => r.status === 'error' && r.error.field)).toEqual(['phone']);
+    expect(api.requests).toHaveLength(1);
+    expect(api.lastRequest().body).toEqual({
+      users: [
+        { id: 'u1', email: 'u1@example.com' },
+        { id: 'u2', phone: '555' },
+      ],
+    });
+  });
+
+  const campaign = {
+    name: 'Spring',
+    template: 'news',
+    audience: { topic: 'members' },
+    schedule: { cron: '0 9 * * MON', timezone: 'Europe/Paris' },
+  };
+
+  it.each<[string, ScriptedResponse]>([
+    ['a 502', { status: 502, body: '<html>Bad Gateway</html>' }],
+    ['a 503 from Herald', refusal(503, 'temporal_unavailable')],
+    ['a connection closed without an answer', { fault: 'hang-up' }],
+  ])('creating a campaign is not retried after %s: a repeat could create a second one', async (_name, failure) => {
+    api.enqueue(failure);
+    const error = await client.createCampaign(campaign).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TransientError);
+    expect(error).toMatchObject({ attempts: 1 });
+    expect((error as Error).message).toContain('not retried');
+    expect(api.requests).toHaveLength(1);
+  });
+
+  it('a trigger refused by the rate limit (429) is retried: Herald did not act on it', async () => {
+    api.enqueue({ ...refusal(429, 'rate_limited'), headers: { 'Retry-After': '0' } });
+    await client.triggerCampaign('cmp_1');
+    expect(api.requests.map((r) => r.path)).toEqual(['/v1/campaigns/cmp_1/trigger', '/v1/campaigns/cmp_1/trigger']);
+  });
+
+  it('a trigger that cannot connect is retried: the request never reached Herald', async () => {
+    const unreachable = createHeraldClient({
+      http: {
+        url: `http://127.0.0.1:${await unusedPort()}`,
+        apiKey: 'key',
+        retry: { maxAttempts: 3, initialDelayMs: 1 },
+      },
+    });
+    await expect(unreachable.triggerCampaign('cmp_1')).rejects.toMatchObject({
+      name: 'TransientError',
+      code: 'network_error',
+      attempts: 3,
+    });
+  });
+
+  it('pausing (repeatable) is retried after a 502', async () => {
+    api.enqueue({ status: 502, body: '' });
+    await client.pauseCampaign('cmp_1');
+    expect(api.requests).toHaveLength(2);
+  });
+
+  it.each<[string, ScriptedResponse, () => Promise<unknown>, object]>([
+    [
+      'a cursor the API did not return',
+      refusal(400, 'invalid_cursor', 'cursor is not valid'),
+      () => client.listNotifications({ cursor: 'bogus' }),
+      { name: 'InvalidInputError', field: 'cursor' },
+    ],
+    [
+      'a query field named by the API',
+      refusal(400, 'validation_error', 'query.limit: too big', [
+        { field: 'query.limit', code: 'too_big', message: 'too big' },
+      ]),
+      () => client.listCampaignRuns('cmp_1'),
+      { name: 'InvalidInputError', field: 'limit' },
+    ],
+    [
+      'a delivery of another notification',
+      refusal(400, 'delivery_mismatch', 'not part of it'),
+      () => client.trackEvent({ notificationId: 'ntf_1', deliveryId: 'dlv_2', type: 'opened' }),
+      { name: 'InvalidInputError', field: 'deliveryId' },
+    ],
+    [
+      'a campaign whose schedule is gone (409 schedule_not_found)',
+      refusal(409, 'schedule_not_found', 'pause: no schedule'),
+      () => client.pauseCampaign('cmp_1'),
+      { name: 'ConflictError', code: 'schedule_not_found', status: 409 },
+    ],
+    [
+      'a retry of a delivered notification',
+      refusal(409, 'not_retryable', 'notification is delivered'),
+      () => client.retryNotification('ntf_1'),
+      { name: 'ConflictError', code: 'not_retryable' },
+    ],
+    [
+      'a missing template version (404 without details)',
+      refusal(404, 'template_version_not_found', 'template "news" has no version 9'),
+      () => client.getTemplateVersion('news', 9),
+      { name: 'NotFoundError', resource: 'template_version', id: 'news' },
+    ],
+  ])('refused for %s: the error class to act on, not retried', async (_name, answer, call, expected) => {
+    api.enqueue(answer);
+    await expect(call()).rejects.toMatchObject({ ...expected, retryable: false });
+    expect(api.requests).toHaveLength(1);
+  });
+
+  it('invalid input to the new calls never leaves the process', async () => {
+    const cases: [() => Promise<unknown>, string][] = [
+      [() => client.stats({ from: '2025-03-02T00:00:00Z', to: '2025-03-01T00:00:00Z' }), 'from'],
+      [() => client.stats({ from: 'yesterday', to: '2025-03-01T00:00:00Z' }), 'from'],
+      [() => client.listNotifications({ status: 'lost' as 'failed' }), 'status.0'],
+      [() => client.listNotifications({ limit: 500 }), 'limit'],
+      [() => client.listTopicSubscribers('news', { limit: 0 }), 'limit'],
+      [() => client.getTemplateVersion('news', 0), 'version'],
+      [() => client.previewTemplate('news', { locale: 'not a locale' }), 'locale'],
+      [() => client.trackEvent({ notificationId: 'ntf_1', type: 'sent' as 'opened' }), 'type'],
+      [() => client.bulkUpsertUsers([]), 'users'],
+      [() => client.subscribeToTopic('news', ['ok', 'has space']), 'userIds.1'],
+      [() => client.createCampaign({ ...campaign, schedule: { cron: 'every monday' } }), 'schedule.cron'],
+      [() => client.previewAudience({ audience: { filter: {} } }), 'audience.filter'],
+      [() => client.putCategory('a/b', {}), 'name'],
+      [() => client.rescheduleNotification('ntf_1', 'tomorrow'), 'sendAt'],
+      [() => client.retryNotifications({ status: 'delivered' as 'failed' }), 'status'],
+      [() => client.cancelCampaignRun('cmp_1', ''), 'runId'],
+    ];
+    for (const [call, field] of cases) {
+      await expect(call()).rejects.toMatchObject({ name: 'InvalidInputError', field });
+    }
+    expect(api.requests).toHaveLength(0);
   });
 });

@@ -1,8 +1,10 @@
 /**
- * Herald's HTTP API, for services that cannot reach the Temporal cluster. Every call is safe to repeat (sends carry
- * their event id as Idempotency-Key and in the body, everything else is a read, an upsert or a delete), so transient
- * failures — network errors, timeouts, 408, 429 and 5xx — are retried with exponential backoff and jitter,
- * honouring Retry-After, a bounded number of times; then a TransientError says so.
+ * Herald's HTTP API, for services that cannot reach the Temporal cluster. Almost every call is safe to repeat (sends
+ * carry their event id as Idempotency-Key and in the body; everything else is a read, an upsert, a delete or a state
+ * change that a second time leaves as it is), so transient failures — network errors, timeouts, 408, 429 and 5xx —
+ * are retried with exponential backoff and jitter, honouring Retry-After, a bounded number of times; then a
+ * TransientError says so. The calls that are not (creating a campaign, triggering a run: each repeat is one more) are
+ * retried only when the failure proves Herald did not act on the request.
  */
 import { HeraldError, heraldErrorFrom, TransientError, type HeraldErrorOptions } from './errors';
 import type {
@@ -44,6 +46,10 @@ export interface HttpTransportOptions {
 }
 
 const RETRYABLE_STATUSES = new Set([408, 425, 429, 500, 502, 503, 504]);
+/** Answers given before any handler ran (the rate limit, "too early"): even a call that is not repeatable is retried. */
+const NOT_ACTED_ON_STATUSES = new Set([425, 429]);
+/** No connection was made, so the request never reached Herald. */
+const NOT_CONNECTED_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN']);
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Seconds or an HTTP date, as RFC 9110 allows. */
@@ -77,6 +83,23 @@ interface Attempted {
   body: unknown;
 }
 
+export interface RequestOptions {
+  body?: unknown;
+  /** Query parameters; undefined ones are left out. */
+  query?: Record<string, string | undefined>;
+  headers?: Record<string, string>;
+  /** Names the resource for a 404 without details. */
+  id?: string;
+  /**
+   * False for a call that does something more each time it is repeated: a failure that leaves unknown whether Herald
+   * acted on it (no answer, a 5xx) is then not retried, and the TransientError says so.
+   */
+  repeatable?: boolean;
+}
+
+/** The transport for calls that need HTTP; `call` names the call in the error when the client has none. */
+export type NeedHttp = (call: string) => HttpTransport;
+
 export class HttpTransport implements NotificationTransport {
   readonly kind = 'http';
   private readonly base: string;
@@ -97,34 +120,47 @@ export class HttpTransport implements NotificationTransport {
     };
   }
 
-  /** One call, retried while the failure is transient. `id` names the resource for a 404 without details. */
+  /** One call, retried while the failure is transient (and, for a call that is not repeatable, not acted on). */
   async request<T>(
     method: string,
     path: string,
-    { body, headers = {}, id }: { body?: unknown; headers?: Record<string, string>; id?: string } = {},
+    { body, query, headers = {}, id, repeatable = true }: RequestOptions = {},
   ): Promise<{ body: T; headers: Headers }> {
+    const target = path + queryString(query);
     for (let attempt = 1; ; attempt++) {
       let failure: { message: string; code: string; options: HeraldErrorOptions; retryAfter?: number };
+      let actedOn: boolean;
       try {
-        const answer = await this.attempt(method, path, body, headers);
+        const answer = await this.attempt(method, target, body, headers);
         if (answer.status < 300) return { body: answer.body as T, headers: answer.headers };
         const refusal = readRefusal(answer);
         if (!RETRYABLE_STATUSES.has(answer.status)) throw heraldErrorFrom(refusal, answer.status, { id });
         failure = {
-          message: `${method} ${path}: ${answer.status} ${refusal.message}`,
+          message: `${method} ${target}: ${answer.status} ${refusal.message}`,
           code: refusal.code,
           options: { status: answer.status, details: refusal.details },
           retryAfter: retryAfterMs(answer.headers.get('retry-after')),
         };
+        actedOn = !NOT_ACTED_ON_STATUSES.has(answer.status);
       } catch (error) {
         if (error instanceof HeraldError) throw error;
         // No answer (refused, reset, timed out): the request may or may not have reached Herald — safe to repeat.
         const reason = (error as Error).name === 'TimeoutError' ? 'timeout' : 'network_error';
+        const cause = describe(error);
         failure = {
-          message: `${method} ${path}: ${reason === 'timeout' ? `no answer in ${this.timeoutMs} ms` : describe(error)}`,
+          message: `${method} ${target}: ${reason === 'timeout' ? `no answer in ${this.timeoutMs} ms` : cause}`,
           code: reason,
           options: { cause: error },
         };
+        actedOn = !NOT_CONNECTED_CODES.has(cause);
+      }
+      if (!repeatable && actedOn) {
+        throw new TransientError(
+          failure.code,
+          `${failure.message} (not retried: Herald may have acted on it, and repeating it would do it again)`,
+          attempt,
+          failure.options,
+        );
       }
       if (attempt >= this.retry.maxAttempts) {
         throw new TransientError(
@@ -237,7 +273,16 @@ export class HttpTransport implements NotificationTransport {
   }
 }
 
-const enc = encodeURIComponent;
+export const enc = encodeURIComponent;
+
+/** `?a=1&b=2`, percent-encoded (a `+` in a time zone offset stays a `+`), or nothing. */
+function queryString(query: Record<string, string | undefined> | undefined): string {
+  if (!query) return '';
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) if (value !== undefined) params.append(key, value);
+  const text = params.toString();
+  return text ? `?${text}` : '';
+}
 
 function readRefusal(answer: Attempted): { code: string; message: string; details?: unknown } {
   const error = (answer.body as { error?: { code?: unknown; message?: unknown; details?: unknown } } | undefined)

@@ -14,16 +14,22 @@ import { AesGcmPayloadCodec, heraldClientDataConverter, parseEncryptionKeys } fr
 import { newEventKey, workflowIdOfNotification } from '../lib/ids';
 import {
   deviceInputSchema,
-  idSchema,
   preferencesSchema,
   sendNotificationSchema,
   templateInputSchema,
   userInputSchema,
 } from '../lib/schemas';
-import type { z } from 'zod';
-import { HeraldError, invalidInput } from './errors';
+import { campaignCalls, type CampaignCalls } from './campaigns.calls';
+import { categoryCalls, type CategoryCalls } from './categories.calls';
+import { HeraldError } from './errors';
 import { HttpTransport, type HttpTransportOptions } from './http.transport';
+import { notificationCalls, type NotificationCalls } from './notifications.calls';
 import { TemporalTransport, type TemporalTransportOptions } from './temporal.transport';
+import { templateCalls, type TemplateCalls } from './templates.calls';
+import { topicCalls, type TopicCalls } from './topics.calls';
+import { trackingCalls, type TrackingCalls } from './tracking.calls';
+import { userCalls, type UserCalls } from './users.calls';
+import { parse, parseId } from './validate';
 import type {
   CancelResult,
   Device,
@@ -59,33 +65,74 @@ export {
   type InputIssue,
 } from './errors';
 export type {
+  Audience,
+  AudiencePreviewInput,
+  AudiencePreviewResult,
+  BulkRetryInput,
+  BulkUserInput,
+  BulkUserResult,
+  BulkUsersResult,
+  Campaign,
+  CampaignInput,
+  CampaignRun,
+  CampaignRunPage,
+  CampaignTriggered,
   CancelResult,
+  Category,
+  CategoryInput,
   Delivery,
   Device,
   DeviceInput,
   Notification,
+  NotificationFilter,
+  NotificationPage,
   NotificationStatus,
+  PageOptions,
   Preferences,
   PreferencesInput,
+  RedriveResult,
+  RedriveStarted,
   SendNotificationInput,
   SendResult,
+  Stats,
+  StatsQuery,
+  SubscriberResult,
   Template,
   TemplateInput,
+  TemplatePreview,
+  TemplatePreviewInput,
+  TemplateVersions,
+  Topic,
+  TopicInput,
+  TopicSubscribeResult,
+  TopicSubscribersPage,
+  TopicUnsubscribeResult,
+  TrackingEventInput,
+  TrackingEventResult,
   User,
   UserErasure,
   UserInput,
 } from './types';
+export type { CampaignCalls } from './campaigns.calls';
+export type { CategoryCalls } from './categories.calls';
 export type { HttpTransportOptions, RetryOptions } from './http.transport';
+export type { NotificationCalls } from './notifications.calls';
 export type { TemporalTransportOptions } from './temporal.transport';
+export type { TemplateCalls } from './templates.calls';
+export type { TopicCalls } from './topics.calls';
+export type { TrackingCalls } from './tracking.calls';
+export type { UserCalls } from './users.calls';
 
 export interface HeraldClientOptions {
-  /** Herald's HTTP API. Needed for reads and for users, devices, preferences and templates. */
+  /** Herald's HTTP API. Needed for every call but `send` and `cancel` when `temporal` is given. */
   http?: HttpTransportOptions;
   /** Temporal directly: when given, `send` and `cancel` go through it instead of HTTP. */
   temporal?: TemporalTransportOptions;
 }
 
-export interface HeraldClient {
+/** Every call but `send` and `cancel` goes over HTTP; the areas beyond the core calls are in their *.calls.ts. */
+export interface HeraldClient
+  extends UserCalls, NotificationCalls, TemplateCalls, TrackingCalls, CategoryCalls, TopicCalls, CampaignCalls {
   /** Which transport `send` and `cancel` use. */
   readonly transport: 'http' | 'temporal';
   /**
@@ -111,18 +158,6 @@ export interface HeraldClient {
   /** Saves a new version of the template. */
   putTemplate(templateId: string, input: TemplateInput): Promise<Template>;
   getTemplate(templateId: string): Promise<Template>;
-}
-
-function parse<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
-  const result = schema.safeParse(value);
-  if (!result.success) throw invalidInput(result.error);
-  return result.data;
-}
-
-function parseId(value: unknown, name: string): string {
-  const result = idSchema.safeParse(value);
-  if (!result.success) throw invalidInput(result.error, [name]);
-  return result.data;
 }
 
 export function createHeraldClient(options: HeraldClientOptions): HeraldClient {
@@ -198,5 +233,13 @@ export function createHeraldClient(options: HeraldClientOptions): HeraldClient {
     async getTemplate(templateId) {
       return needHttp('getTemplate').getTemplate(parseId(templateId, 'templateId'));
     },
+
+    ...userCalls(needHttp),
+    ...notificationCalls(needHttp),
+    ...templateCalls(needHttp),
+    ...trackingCalls(needHttp),
+    ...categoryCalls(needHttp),
+    ...topicCalls(needHttp),
+    ...campaignCalls(needHttp),
   };
 }

@@ -78,10 +78,27 @@ describe("package.json exports './client'", () => {
   it('carries its types: a TypeScript consumer gets the inferred input types and errors', () => {
     fs.writeFileSync(
       path.join(dir, 'consumer.ts'),
-      `import { createHeraldClient, NotFoundError, type SendNotificationInput, type Notification } from 'herald/client';
+      `import {
+  createHeraldClient,
+  NotFoundError,
+  type CampaignInput,
+  type SendNotificationInput,
+  type Notification,
+  type Stats,
+} from 'herald/client';
 const input: SendNotificationInput = { userId: 'u1', template: 'welcome', channels: ['email'], data: { n: 1 } };
 // @ts-expect-error: 'fax' is not a channel — the type comes from the API's schema.
 const wrong: SendNotificationInput = { userId: 'u1', template: 'welcome', channels: ['fax'] };
+const campaign: CampaignInput = { name: 'n', template: 't', audience: { topic: 'all' }, schedule: { cron: '0 9 * * *' } };
+// @ts-expect-error: an audience is a topic, user ids or a filter, not a segment.
+const noAudience: CampaignInput = { ...campaign, audience: { segment: 'all' } };
+export async function daily(): Promise<Stats['totals']['rates']['open']> {
+  const herald = createHeraldClient({ http: { url: 'http://127.0.0.1:9', apiKey: 'k' } });
+  await herald.createCampaign(campaign);
+  // @ts-expect-error: stats group by channel, template, category or day.
+  await herald.stats({ from: '2025-01-01T00:00:00Z', to: '2025-01-02T00:00:00Z', groupBy: 'user' });
+  return (await herald.stats({ from: '2025-01-01T00:00:00Z', to: '2025-01-02T00:00:00Z', groupBy: 'day' })).totals.rates.open;
+}
 export async function run(): Promise<Notification['status'] | undefined> {
   const herald = createHeraldClient({ http: { url: 'http://127.0.0.1:9', apiKey: 'k' } });
   try {
@@ -92,7 +109,7 @@ export async function run(): Promise<Notification['status'] | undefined> {
     throw error;
   }
 }
-export { wrong };
+export { wrong, noAudience };
 `,
     );
     const result = (() => {

@@ -4,14 +4,45 @@
  */
 import type { z } from 'zod';
 import type {
+  audiencePreviewResultSchema,
+  audiencePreviewSchema,
+  audienceSchema,
+  bulkRetrySchema,
+  bulkUserResultSchema,
+  bulkUsersResultSchema,
+  campaignInputSchema,
+  campaignRunPageSchema,
+  campaignRunSchema,
+  campaignSchema,
+  campaignTriggeredSchema,
+  categoryInputSchema,
+  categorySchema,
   deviceInputSchema,
   deviceSchema,
+  listNotificationsQuerySchema,
+  notificationPageSchema,
   notificationSchema,
   NotificationStatus,
+  pageQuerySchema,
   preferencesSchema,
+  redriveResultSchema,
+  redriveStartedSchema,
   sendNotificationSchema,
+  statsQuerySchema,
+  statsSchema,
+  subscriberResultSchema,
   templateInputSchema,
+  templatePreviewInputSchema,
+  templatePreviewSchema,
   templateSchema,
+  templateVersionsSchema,
+  topicInputSchema,
+  topicSchema,
+  topicSubscribeResultSchema,
+  topicSubscribersPageSchema,
+  topicUnsubscribeResultSchema,
+  trackingEventInputSchema,
+  trackingEventResultSchema,
   userInputSchema,
   userSchema,
 } from '../lib/schemas';
@@ -57,6 +88,55 @@ export interface UserErasure {
     outboxMessages: number;
   };
 }
+
+/** One user of `bulkUpsertUsers`: its id and the fields of `upsertUser`. */
+export type BulkUserInput = UserInput & { id: string };
+export type BulkUserResult = z.output<typeof bulkUserResultSchema>;
+export type BulkUsersResult = z.output<typeof bulkUsersResultSchema>;
+
+/** `cursor` (a previous page's `nextCursor`) and `limit` of a paged list. */
+export type PageOptions = Omit<z.input<typeof pageQuerySchema>, 'limit'> & { limit?: number };
+
+/** GET /v1/notifications: every condition given must hold. */
+export type NotificationFilter = Omit<z.input<typeof listNotificationsQuerySchema>, 'status' | 'limit'> & {
+  /** One status or several (any of them). */
+  status?: NotificationStatus | NotificationStatus[];
+  /** 1 to 200 (default 50). */
+  limit?: number;
+};
+export type NotificationPage = z.output<typeof notificationPageSchema>;
+export type BulkRetryInput = z.input<typeof bulkRetrySchema>;
+export type RedriveResult = z.output<typeof redriveResultSchema>;
+export type RedriveStarted = z.output<typeof redriveStartedSchema>;
+
+export type TemplatePreviewInput = z.input<typeof templatePreviewInputSchema>;
+export type TemplatePreview = z.output<typeof templatePreviewSchema>;
+export type TemplateVersions = z.output<typeof templateVersionsSchema>;
+
+export type TrackingEventInput = z.input<typeof trackingEventInputSchema>;
+export type TrackingEventResult = z.output<typeof trackingEventResultSchema>;
+export type StatsQuery = z.input<typeof statsQuerySchema>;
+export type Stats = z.output<typeof statsSchema>;
+
+export type CategoryInput = z.input<typeof categoryInputSchema>;
+export type Category = z.output<typeof categorySchema>;
+
+export type TopicInput = z.input<typeof topicInputSchema>;
+export type Topic = z.output<typeof topicSchema>;
+export type SubscriberResult = z.output<typeof subscriberResultSchema>;
+export type TopicSubscribeResult = z.output<typeof topicSubscribeResultSchema>;
+export type TopicUnsubscribeResult = z.output<typeof topicUnsubscribeResultSchema>;
+export type TopicSubscribersPage = z.output<typeof topicSubscribersPageSchema>;
+
+export type Audience = z.input<typeof audienceSchema>;
+export type AudiencePreviewInput = z.input<typeof audiencePreviewSchema>;
+export type AudiencePreviewResult = z.output<typeof audiencePreviewResultSchema>;
+
+export type CampaignInput = z.input<typeof campaignInputSchema>;
+export type Campaign = z.output<typeof campaignSchema>;
+export type CampaignTriggered = z.output<typeof campaignTriggeredSchema>;
+export type CampaignRun = z.output<typeof campaignRunSchema>;
+export type CampaignRunPage = z.output<typeof campaignRunPageSchema>;
 
 /** A send after the client's validation: the event id is always set. */
 export type KeyedSendInput = z.output<typeof sendNotificationSchema> & { eventId: string };

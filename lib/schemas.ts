@@ -82,6 +82,27 @@ export const bulkUsersSchema = z
   .strict()
   .meta({ id: 'BulkUsersInput' });
 
+/** One item of POST /v1/users/bulk: each succeeds or fails on its own, and says which by its index in the request. */
+export const bulkUserResultSchema = z.discriminatedUnion('status', [
+  z.object({ index: z.number().int(), id: z.string(), status: z.enum(['created', 'updated']) }),
+  z.object({
+    index: z.number().int(),
+    /** Null when the item's id was not a string. */
+    id: z.string().nullable(),
+    status: z.literal('error'),
+    error: z.object({ code: z.string(), field: z.string(), message: z.string() }),
+  }),
+]);
+export type BulkUserResult = z.infer<typeof bulkUserResultSchema>;
+
+/** 200 when every item succeeded, 207 when some failed. */
+export const bulkUsersResultSchema = z.object({
+  succeeded: z.number().int(),
+  failed: z.number().int(),
+  results: z.array(bulkUserResultSchema),
+});
+export type BulkUsersResult = z.infer<typeof bulkUsersResultSchema>;
+
 export const userSchema = z
   .object({
     id: z.string(),
@@ -187,6 +208,9 @@ export type TemplateContent = z.infer<typeof templateInputSchema>;
 export const templateSchema = templateInputSchema
   .extend({ id: z.string(), version: z.number().int(), updatedAt: z.string() })
   .meta({ id: 'Template' });
+
+/** `{version}` in /v1/templates/{templateId}/versions/{version}. */
+export const templateVersionParamSchema = z.coerce.number().int().min(1).max(2_147_483_647);
 
 export const sendNotificationSchema = z
   .object({
@@ -367,6 +391,17 @@ export const trackingEventInputSchema = z
   .meta({ id: 'TrackingEventInput' });
 export type TrackingEventInput = z.infer<typeof trackingEventInputSchema>;
 
+/** What POST /v1/events recorded: `stored` is false for a replay, `counted` true for the first of its kind. */
+export const trackingEventResultSchema = z.object({
+  notificationId: z.string(),
+  deliveryId: z.string().nullable(),
+  channel: channelSchema.nullable(),
+  type: trackingEventInputSchema.shape.type,
+  stored: z.boolean(),
+  counted: z.boolean(),
+});
+export type TrackingEventResult = z.infer<typeof trackingEventResultSchema>;
+
 export const STATS_GROUPS = ['channel', 'template', 'category', 'day'] as const;
 export const statsQuerySchema = z
   .object({
@@ -444,6 +479,14 @@ export const redriveResultSchema = z
     more: z.boolean(),
   })
   .meta({ id: 'RedriveResult' });
+
+/** POST /v1/notifications/{id}/retry: re-drive number `redrive` has started. */
+export const redriveStartedSchema = z.object({
+  id: z.string(),
+  status: z.literal('sending'),
+  redrive: z.number().int(),
+});
+export type RedriveStarted = z.infer<typeof redriveStartedSchema>;
 
 /** What an API key may do. `admin` may do everything, including managing keys and reading operations data. */
 export const API_KEY_SCOPES = [
@@ -534,6 +577,26 @@ export const subscriberResultSchema = z
     status: z.enum(['subscribed', 'already_subscribed', 'unsubscribed', 'not_subscribed', 'user_not_found']),
   })
   .meta({ id: 'SubscriberResult' });
+export type SubscriberStatus = z.infer<typeof subscriberResultSchema>['status'];
+
+/** One result per distinct user id, in the order given. */
+export const topicSubscribeResultSchema = z.object({
+  results: z.array(subscriberResultSchema),
+  subscribed: z.number().int(),
+});
+export type TopicSubscribeResult = z.infer<typeof topicSubscribeResultSchema>;
+export const topicUnsubscribeResultSchema = z.object({
+  results: z.array(subscriberResultSchema),
+  unsubscribed: z.number().int(),
+});
+export type TopicUnsubscribeResult = z.infer<typeof topicUnsubscribeResultSchema>;
+
+/** Subscribers in user id order; `nextCursor` is null on the last page. */
+export const topicSubscribersPageSchema = z.object({
+  subscribers: z.array(z.object({ userId: z.string(), subscribedAt: z.string() })),
+  nextCursor: z.string().nullable(),
+});
+export type TopicSubscribersPage = z.infer<typeof topicSubscribersPageSchema>;
 
 export const pageQuerySchema = z
   .object({
@@ -591,6 +654,13 @@ export const audiencePreviewSchema = z
   })
   .strict()
   .meta({ id: 'AudiencePreview' });
+
+export const audiencePreviewResultSchema = z.object({
+  size: z.number().int(),
+  userIds: z.array(z.string()),
+  nextCursor: z.string().nullable(),
+});
+export type AudiencePreviewResult = z.infer<typeof audiencePreviewResultSchema>;
 
 /** Five fields (minute hour day-of-month month day-of-week), six (+ year) or seven (second first, + year). */
 const cronSchema = z
@@ -689,3 +759,10 @@ export const campaignRunSchema = z
   })
   .meta({ id: 'CampaignRun' });
 export type CampaignRunView = z.infer<typeof campaignRunSchema>;
+
+export const campaignTriggeredSchema = z.object({ campaignId: z.string(), triggered: z.boolean() });
+export type CampaignTriggered = z.infer<typeof campaignTriggeredSchema>;
+
+/** Newest first; `nextCursor` is null on the last page. */
+export const campaignRunPageSchema = z.object({ runs: z.array(campaignRunSchema), nextCursor: z.string().nullable() });
+export type CampaignRunPage = z.infer<typeof campaignRunPageSchema>;

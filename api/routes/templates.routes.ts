@@ -1,11 +1,8 @@
 import { Router } from 'express';
-import { z } from 'zod';
-import { templateInputSchema, templatePreviewInputSchema } from '../../lib/schemas';
+import { templateInputSchema, templatePreviewInputSchema, templateVersionParamSchema } from '../../lib/schemas';
 import { validationError } from '../errors';
 import type { createTemplateService } from '../services/templates.service';
 import { parseBody, parseId } from '../validate';
-
-const versionParam = z.coerce.number().int().min(1).max(2_147_483_647);
 
 export function templatesRoutes(templates: ReturnType<typeof createTemplateService>): Router {
   const router = Router();
@@ -23,7 +20,7 @@ export function templatesRoutes(templates: ReturnType<typeof createTemplateServi
     res.json(await templates.versions(parseId(req.params.templateId, 'templateId')));
   });
   router.get('/templates/:templateId/versions/:version', async (req, res) => {
-    const version = versionParam.safeParse(req.params.version);
+    const version = templateVersionParamSchema.safeParse(req.params.version);
     if (!version.success) throw validationError(version.error, 'path.version');
     res.json(await templates.get(parseId(req.params.templateId, 'templateId'), version.data));
   });

@@ -1,5 +1,11 @@
 import { Router } from 'express';
-import { bulkUsersSchema, deviceInputSchema, preferencesSchema, userInputSchema } from '../../lib/schemas';
+import {
+  bulkUsersSchema,
+  deviceInputSchema,
+  preferencesSchema,
+  userInputSchema,
+  type BulkUsersResult,
+} from '../../lib/schemas';
 import { toUserView, type UserService } from '../services/users.service';
 import { parseBody, parseId } from '../validate';
 
@@ -10,7 +16,9 @@ export function usersRoutes(users: UserService): Router {
     const { users: items } = parseBody(bulkUsersSchema, req.body);
     const results = await users.bulkUpsert(items);
     const failed = results.filter((r) => r.status === 'error').length;
-    res.status(failed === 0 ? 200 : 207).json({ succeeded: results.length - failed, failed, results });
+    res
+      .status(failed === 0 ? 200 : 207)
+      .json({ succeeded: results.length - failed, failed, results } satisfies BulkUsersResult);
   });
 
   router.put('/users/:userId', async (req, res) => {

@@ -10,7 +10,14 @@ import { decodeCursor, encodeCursor } from '../../lib/audience';
 import { runCounters, toRunView, type RunCounters } from '../../lib/campaign-progress';
 import type { Db, Prisma } from '../../lib/db';
 import { newCampaignId } from '../../lib/ids';
-import type { Audience, CampaignInput, CampaignPacing, CampaignSchedule } from '../../lib/schemas';
+import type {
+  Audience,
+  CampaignInput,
+  CampaignPacing,
+  CampaignRunPage,
+  CampaignSchedule,
+  CampaignTriggered,
+} from '../../lib/schemas';
 import { CAMPAIGN_RUN_WORKFLOW, campaignScheduleId, type CampaignRunInput } from '../../workflows/campaign-definitions';
 import { HttpError, notFound } from '../errors';
 
@@ -180,7 +187,7 @@ export function createCampaignService({ db, temporal, taskQueue }: CampaignServi
     },
 
     /** Runs the campaign now, besides its schedule (and even while paused). */
-    async trigger(id: string) {
+    async trigger(id: string): Promise<CampaignTriggered> {
       await requireLive(id);
       await onSchedule('trigger', () => schedule(id).trigger(ScheduleOverlapPolicy.ALLOW_ALL));
       return { campaignId: id, triggered: true };
@@ -199,7 +206,7 @@ export function createCampaignService({ db, temporal, taskQueue }: CampaignServi
     },
 
     /** Newest first. */
-    async listRuns(id: string, cursor: string | undefined, limit: number) {
+    async listRuns(id: string, cursor: string | undefined, limit: number): Promise<CampaignRunPage> {
       await requireCampaign(id);
       const before = cursorOf(cursor);
       const runs = await db.campaignRun.findMany({

@@ -5,7 +5,7 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Db, Prisma } from '../../lib/db';
 import { redriveWorkflowId } from '../../lib/ids';
-import type { BulkRetryInput, NotificationView } from '../../lib/schemas';
+import type { BulkRetryInput, NotificationView, RedriveStarted } from '../../lib/schemas';
 import { NOTIFICATION_WORKFLOW, notificationOpenedSignal } from '../../workflows/definitions';
 import { HttpError, notFound } from '../errors';
 import { toNotificationView } from './notifications.service';
@@ -84,7 +84,7 @@ export function createFailedQueueService({ db, temporal, taskQueue }: FailedQueu
     },
 
     /** Re-drives one notification's failed targets; 409 unless it ended failed or partially delivered. */
-    async retry(id: string): Promise<{ id: string; status: 'sending'; redrive: number }> {
+    async retry(id: string): Promise<RedriveStarted> {
       const row = await db.notification.findUnique({ where: { id } });
       if (!row) throw notFound('notification', id);
       if (!REDRIVABLE.includes(row.status)) {

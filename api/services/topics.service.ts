@@ -1,6 +1,13 @@
 import { decodeCursor, encodeCursor, fetchAudiencePage, countAudience } from '../../lib/audience';
 import type { Db } from '../../lib/db';
-import type { Audience } from '../../lib/schemas';
+import type {
+  Audience,
+  AudiencePreviewResult,
+  SubscriberStatus,
+  TopicSubscribeResult,
+  TopicSubscribersPage,
+  TopicUnsubscribeResult,
+} from '../../lib/schemas';
 import { HttpError, notFound } from '../errors';
 
 type TopicRow = { key: string; name: string | null; createdAt: Date; updatedAt: Date };
@@ -12,9 +19,6 @@ const toTopicView = (topic: TopicRow, subscriberCount: number) => ({
   createdAt: topic.createdAt.toISOString(),
   updatedAt: topic.updatedAt.toISOString(),
 });
-
-export type SubscriberStatus =
-  'subscribed' | 'already_subscribed' | 'unsubscribed' | 'not_subscribed' | 'user_not_found';
 
 function cursorOf(value: string | undefined): string | null {
   try {
@@ -52,7 +56,7 @@ export function createTopicService(db: Db) {
     },
 
     /** Adds up to 1,000 users in a few statements; one result per distinct user id, in the order given. */
-    async subscribe(key: string, userIds: string[]) {
+    async subscribe(key: string, userIds: string[]): Promise<TopicSubscribeResult> {
       await requireTopic(key);
       const ids = [...new Set(userIds)];
       const [users, subscribed] = await Promise.all([
@@ -78,7 +82,7 @@ export function createTopicService(db: Db) {
       return { results, subscribed: adding.length };
     },
 
-    async unsubscribe(key: string, userIds: string[]) {
+    async unsubscribe(key: string, userIds: string[]): Promise<TopicUnsubscribeResult> {
       await requireTopic(key);
       const ids = [...new Set(userIds)];
       const subscribed = await db.topicSubscription.findMany({
@@ -95,7 +99,7 @@ export function createTopicService(db: Db) {
     },
 
     /** A page of subscribers in user id order; `nextCursor` is null on the last page. */
-    async listSubscribers(key: string, cursor: string | undefined, limit: number) {
+    async listSubscribers(key: string, cursor: string | undefined, limit: number): Promise<TopicSubscribersPage> {
       await requireTopic(key);
       const after = cursorOf(cursor);
       const rows = await db.topicSubscription.findMany({
@@ -112,7 +116,11 @@ export function createTopicService(db: Db) {
     },
 
     /** Who an audience reaches: its size and one page of user ids, with the same keyset the campaign runs use. */
-    async previewAudience(audience: Audience, cursor: string | undefined, limit: number) {
+    async previewAudience(
+      audience: Audience,
+      cursor: string | undefined,
+      limit: number,
+    ): Promise<AudiencePreviewResult> {
       if ('topic' in audience) await requireTopic(audience.topic);
       const [size, userIds] = await Promise.all([
         countAudience(db, audience),

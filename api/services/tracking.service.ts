@@ -4,7 +4,7 @@
  */
 import type { Db } from '../../lib/db';
 import { Prisma } from '../../lib/db';
-import { preferencesSchema, type TrackingEventInput } from '../../lib/schemas';
+import { preferencesSchema, type TrackingEventInput, type TrackingEventResult } from '../../lib/schemas';
 import { deliverySubject, recordTrackingEvent, type EventSubject } from '../../lib/tracking/events';
 import type { Tracking } from '../../lib/tracking/tracking';
 import { HttpError, notFound } from '../errors';
@@ -122,7 +122,7 @@ export function createTrackingService(db: Db, tracking: Tracking) {
     },
 
     /** POST /v1/events: an app reports a push opened, a deep link clicked, or a conversion. */
-    async report(input: TrackingEventInput) {
+    async report(input: TrackingEventInput): Promise<TrackingEventResult> {
       const notification = await db.notification.findUnique({
         where: { id: input.notificationId },
         select: { id: true, templateId: true, category: true },
@@ -156,7 +156,7 @@ export function createTrackingService(db: Db, tracking: Tracking) {
       return {
         notificationId: about.notificationId,
         deliveryId: about.deliveryId,
-        channel: about.channel,
+        channel: about.channel as TrackingEventResult['channel'],
         type: input.type,
         stored,
         counted,

@@ -1,7 +1,14 @@
 import type { Db } from '../../lib/db';
 import { Prisma } from '../../lib/db';
 import { newDeviceId } from '../../lib/ids';
-import { idSchema, preferencesSchema, userInputSchema, type Preferences, type UserInput } from '../../lib/schemas';
+import {
+  idSchema,
+  preferencesSchema,
+  userInputSchema,
+  type BulkUserResult,
+  type Preferences,
+  type UserInput,
+} from '../../lib/schemas';
 import { notFound } from '../errors';
 
 type UserRow = Prisma.UserGetPayload<object>;
@@ -82,8 +89,8 @@ export function createUserService({ db, settingsChanged = async () => undefined 
     },
 
     /** Up to 1,000 users in one request; each item succeeds or fails on its own. */
-    async bulkUpsert(items: Record<string, unknown>[]) {
-      const results = [];
+    async bulkUpsert(items: Record<string, unknown>[]): Promise<BulkUserResult[]> {
+      const results: BulkUserResult[] = [];
       for (const [index, item] of items.entries()) {
         const { id, ...rest } = item;
         const idResult = idSchema.safeParse(id);

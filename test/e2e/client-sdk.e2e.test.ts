@@ -4,7 +4,7 @@
  * are what the caller sees (results, error classes) and what actually happened (requests at the fake providers, rows
  * in the database).
  */
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, ScheduleNotFoundError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import {
   ConflictError,
@@ -15,11 +15,12 @@ import {
   UnauthorizedError,
   type HeraldClient,
 } from 'herald/client';
-import { notificationIntakeWorkflowId, notificationWorkflowId } from '../../lib/ids';
+import { notificationIntakeWorkflowId, notificationWorkflowId, redriveWorkflowId } from '../../lib/ids';
 import { NOTIFICATION_INTAKE_WORKFLOW, type NotificationIntakeResult } from '../../workflows/definitions';
 import { unusedPort } from '../fakes/http-fake-server';
 import { FlakyProxy } from '../fakes/flaky-proxy';
 import { TemporalAuthFake } from '../fakes/temporal-auth.fake';
+import { twilioError } from '../fakes/twilio.fake';
 import { startTestHerald, TEST_API_KEY, waitForNotification, type TestHerald } from '../support/herald';
 import { startProviderFakes, type ProviderFakes } from '../support/provider-fakes';
 import { createLocalTemporal } from '../support/temporal';
@@ -449,5 +450,512 @@ describe('the other calls a service needs', () => {
     const client = createHeraldClient({ temporal: { client: herald.client, taskQueue: herald.taskQueue } });
     expect(client.transport).toBe('temporal');
     await expect(client.getUser('anyone')).rejects.toMatchObject({ code: 'http_transport_required' });
+    const error = await client.listCategories().catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'http_transport_required' });
+    expect((error as Error).message).toContain('listCategories');
+  });
+});
+
+/** Polls until `probe` gives a value (a wait, not a timing assertion: only a hang fails it). */
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+const inHours = (hours: number) => new Date(Date.now() + hours * 3600_000).toISOString();
+const order = (o: string) => ({ name: 'Ada', order: o });
+
+/** The subjects of the emails the SendGrid fake accepted for an address. */
+function emailsTo(address: string): string[] {
+  return fakes.sendgrid.sent
+    .filter((m) => JSON.stringify(m.body.personalizations).includes(`"${address}"`))
+    .map((m) => String(m.body.subject));
+}
+
+describe('users in bulk', () => {
+  it('bulkUpsertUsers stores the good users and reports each bad one by index and field, without throwing', async () => {
+    const result = await overHttp.bulkUpsertUsers([
+      { id: 'bulk-1', email: 'bulk-1@example.com', data: { plan: 'bulk' } },
+      { id: 'bulk-2', phone: '+1555' },
+      { id: 'has space', email: 'space@example.com' },
+      { id: 'bulk-3', email: 'bulk-3@example.com' },
+    ]);
+    expect(result).toEqual({
+      succeeded: 2,
+      failed: 2,
+      results: [
+        { index: 0, id: 'bulk-1', status: 'created' },
+        {
+          index: 1,
+          id: 'bulk-2',
+          status: 'error',
+          error: { code: 'validation_error', field: 'phone', message: expect.any(String) },
+        },
+        {
+          index: 2,
+          id: 'has space',
+          status: 'error',
+          error: { code: 'validation_error', field: 'id', message: expect.any(String) },
+        },
+        { index: 3, id: 'bulk-3', status: 'created' },
+      ],
+    });
+    expect(await overHttp.getUser('bulk-1')).toMatchObject({ email: 'bulk-1@example.com', data: { plan: 'bulk' } });
+    await expect(overHttp.getUser('bulk-2')).rejects.toBeInstanceOf(NotFoundError);
+
+    // The same user again is updated, not duplicated, and keeps the fields it was not given.
+    expect(await overHttp.bulkUpsertUsers([{ id: 'bulk-1', name: 'Bulk One' }])).toEqual({
+      succeeded: 1,
+      failed: 0,
+      results: [{ index: 0, id: 'bulk-1', status: 'updated' }],
+    });
+    expect(await overHttp.getUser('bulk-1')).toMatchObject({ name: 'Bulk One', email: 'bulk-1@example.com' });
+
+    const tooMany = Array.from({ length: 1001 }, (_, i) => ({ id: `many-${i}` }));
+    await expect(overHttp.bulkUpsertUsers(tooMany)).rejects.toMatchObject({
+      name: 'InvalidInputError',
+      field: 'users',
+    });
+    expect(await herald.db.prisma.user.count({ where: { id: { startsWith: 'many-' } } })).toBe(0);
+  });
+});
+
+describe('notifications: list, retry, reschedule', () => {
+  it("listNotifications pages through a user's notifications newest first, each once, and filters by status", async () => {
+    const userId = await createUser();
+    const sent = [];
+    for (const o of ['L-1', 'L-2', 'L-3']) {
+      sent.push(await overHttp.send({ userId, template: 'shipped', data: order(o), channels: ['email'] }));
+    }
+    await Promise.all(sent.map((s) => waitForNotification(herald, s.id)));
+    const waiting = await overHttp.send({ userId, template: 'shipped', data: order('L-4'), sendAt: inHours(1) });
+
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const page = await overHttp.listNotifications({ userId, limit: 2, cursor });
+      expect(page.notifications.every((n) => n.userId === userId)).toBe(true);
+      seen.push(...page.notifications.map((n) => n.id));
+      cursor = page.nextCursor ?? undefined;
+      pages++;
+    } while (cursor);
+    expect(pages).toBe(2);
+    expect(seen).toEqual([waiting.id, ...sent.map((s) => s.id).reverse()]);
+
+    const delivered = await overHttp.listNotifications({ userId, status: 'delivered' });
+    expect(delivered.notifications.map((n) => n.id)).toEqual(sent.map((s) => s.id).reverse());
+    expect(delivered.notifications[0]!.deliveries).toEqual([
+      expect.objectContaining({ channel: 'email', status: 'sent' }),
+    ]);
+    const notYet = await overHttp.listNotifications({ userId, status: ['scheduled', 'canceled'] });
+    expect(notYet).toEqual({ notifications: [expect.objectContaining({ id: waiting.id })], nextCursor: null });
+    await overHttp.cancel(waiting.id);
+  });
+
+  it('retryNotification re-sends only the failed target; a delivered notification is a ConflictError', async () => {
+    const userId = await createUser();
+    const sms = fakes.twilio.requests.length;
+    // Twilio refuses the request as ours to fix (a bad sender): permanent, so the notification fails at once.
+    fakes.twilio.enqueue(twilioError(400, 21606, "The 'From' phone number is not a valid, SMS-capable number"));
+    const { id } = await overHttp.send({ userId, template: 'shipped', data: order('F-1'), channels: ['sms', 'email'] });
+    const failed = await waitForNotification(herald, id);
+    expect(failed.status).toBe('partially_delivered');
+    const emails = emailsTo(`${userId}@example.com`).length;
+
+    expect(await overHttp.retryNotification(id)).toEqual({ id, status: 'sending', redrive: 1 });
+    const { workflowId } = await herald.db.prisma.notification.findUniqueOrThrow({ where: { id } });
+    await herald.client.workflow.getHandle(redriveWorkflowId(workflowId, 1)).result();
+    const done = await overHttp.get(id);
+    expect(done.status).toBe('delivered');
+    expect(done.deliveries.map((d) => `${d.channel}:${d.status}`).sort()).toEqual(['email:sent', 'sms:sent']);
+    expect(fakes.twilio.requests.length - sms).toBe(2);
+    expect(emailsTo(`${userId}@example.com`)).toHaveLength(emails); // the delivered email was not sent again
+
+    const again = await overHttp.retryNotification(id).catch((e: unknown) => e);
+    expect(again).toBeInstanceOf(ConflictError);
+    expect(again).toMatchObject({ code: 'not_retryable', status: 409 });
+  });
+
+  it('retryNotifications re-drives the failed ones among the ids given and says why it skipped the others', async () => {
+    const userId = await createUser();
+    fakes.twilio.enqueue(twilioError(400, 21606, "The 'From' phone number is not a valid, SMS-capable number"));
+    const bad = await overHttp.send({ userId, template: 'shipped', data: order('F-2'), channels: ['sms'] });
+    expect((await waitForNotification(herald, bad.id)).status).toBe('failed');
+    const good = await overHttp.send({ userId, template: 'shipped', data: order('F-3'), channels: ['sms'] });
+    expect((await waitForNotification(herald, good.id)).status).toBe('delivered');
+
+    expect(await overHttp.retryNotifications({ ids: [bad.id, good.id] })).toEqual({
+      redriven: [{ id: bad.id, redrive: 1 }],
+      skipped: [{ id: good.id, reason: 'not failed or partially delivered' }],
+      more: false,
+    });
+    const { workflowId } = await herald.db.prisma.notification.findUniqueOrThrow({ where: { id: bad.id } });
+    await herald.client.workflow.getHandle(redriveWorkflowId(workflowId, 1)).result();
+    expect((await overHttp.get(bad.id)).status).toBe('delivered');
+  });
+
+  it('rescheduleNotification moves a waiting notification; moved to now it is sent; once sent it is a ConflictError', async () => {
+    const userId = await createUser();
+    const { id } = await overHttp.send({
+      userId,
+      template: 'shipped',
+      data: order('S-1'),
+      channels: ['email'],
+      sendAt: inHours(1),
+    });
+    const later = inHours(2);
+    expect(await overHttp.rescheduleNotification(id, later)).toMatchObject({ id, status: 'scheduled', sendAt: later });
+    expect(emailsTo(`${userId}@example.com`)).toEqual([]);
+
+    await overHttp.rescheduleNotification(id, new Date().toISOString());
+    expect((await waitForNotification(herald, id)).status).toBe('delivered');
+    expect(emailsTo(`${userId}@example.com`)).toEqual(['Order S-1']);
+
+    const late = await overHttp.rescheduleNotification(id, inHours(1)).catch((e: unknown) => e);
+    expect(late).toMatchObject({ name: 'ConflictError', code: 'not_reschedulable' });
+  });
+});
+
+describe('templates: versions and previews', () => {
+  it('lists and reads stored versions, and previews a version, a locale and a stored user', async () => {
+    await overHttp.putTemplate('sdk-otp', { channels: { sms: { body: 'Code {{ code }} [ref {{ ref }}]' } } });
+    await overHttp.putTemplate('sdk-otp', {
+      channels: { sms: { body: 'Your code: {{ code }}' } },
+      locales: { ko: { sms: { body: '인증번호 {{ code }}' } } },
+    });
+
+    const versions = await overHttp.listTemplateVersions('sdk-otp');
+    expect(versions).toMatchObject({ id: 'sdk-otp', currentVersion: 2 });
+    expect(versions.versions.map((v) => [v.version, v.current])).toEqual([
+      [2, true],
+      [1, false],
+    ]);
+    const first = await overHttp.getTemplateVersion('sdk-otp', 1);
+    expect(first).toMatchObject({
+      id: 'sdk-otp',
+      version: 1,
+      channels: { sms: { body: 'Code {{ code }} [ref {{ ref }}]' } },
+    });
+    expect(first.locales).toBeUndefined();
+    const missing = await overHttp.getTemplateVersion('sdk-otp', 9).catch((e: unknown) => e);
+    expect(missing).toMatchObject({ name: 'NotFoundError', resource: 'template_version', id: 'sdk-otp' });
+
+    // Version 1 in GSM-7: the brackets cost two units each, one segment.
+    const gsm = await overHttp.previewTemplate('sdk-otp', { data: { code: '123456', ref: 'A1' }, version: 1 });
+    const body = 'Code 123456 [ref A1]';
+    expect(gsm).toMatchObject({ template: 'sdk-otp', version: 1, missingVariables: [] });
+    expect(gsm.channels.sms).toEqual({
+      body,
+      encoding: 'GSM-7',
+      characters: body.length,
+      units: body.length + 2,
+      segments: 1,
+      perSegment: 160,
+      nonGsmCharacters: [],
+      missingVariables: [],
+    });
+
+    // The current version for a Korean user: the ko text (from the user's locale), in UCS-2.
+    await overHttp.upsertUser('sdk-ko-user', { locale: 'ko-KR', phone: '+821012345678' });
+    const ko = await overHttp.previewTemplate('sdk-otp', { data: { code: '123456' }, userId: 'sdk-ko-user' });
+    expect(ko.locale).toEqual({ requested: 'ko-KR', used: 'ko' });
+    expect(ko.channels.sms).toMatchObject({ body: '인증번호 123456', encoding: 'UCS-2', segments: 1, perSegment: 70 });
+    expect(ko.channels.sms!.nonGsmCharacters).toContain('인');
+
+    // Without data: the variables a real send would miss.
+    expect((await overHttp.previewTemplate('sdk-otp')).missingVariables).toEqual(['code']);
+    const unknown = await overHttp.previewTemplate('no-such-template').catch((e: unknown) => e);
+    expect(unknown).toMatchObject({ name: 'NotFoundError', resource: 'template', id: 'no-such-template' });
+  });
+});
+
+describe('engagement and statistics', () => {
+  it('trackEvent records opens, clicks and conversions once each; stats counts exactly the known set', async () => {
+    // `from` in a +09:00 offset: its `+` must reach the API intact.
+    const from = new Date(Date.now() - 60_000 + 9 * 3600_000).toISOString().replace('Z', '+09:00');
+    const userId = await createUser();
+    const category = `stats-${userId}`;
+    const { id } = await overHttp.send({
+      userId,
+      template: 'shipped',
+      data: order('E-1'),
+      channels: ['push'],
+      category,
+    });
+    const n = await waitForNotification(herald, id);
+    expect(n.deliveries.map((d: { status: string }) => d.status)).toEqual(['sent', 'sent']); // iOS and Android
+    const push = n.deliveries[0].id as string;
+
+    const opened = await overHttp.trackEvent({ notificationId: id, deliveryId: push, type: 'opened' });
+    expect(opened).toEqual({
+      notificationId: id,
+      deliveryId: push,
+      channel: 'push',
+      type: 'opened',
+      stored: true,
+      counted: true,
+    });
+    // The app reports the same open again: recorded, not counted twice.
+    const reopened = await overHttp.trackEvent({ notificationId: id, deliveryId: push, type: 'opened' });
+    expect(reopened).toMatchObject({ stored: true, counted: false });
+    await overHttp.trackEvent({ notificationId: id, deliveryId: push, type: 'clicked', metadata: { screen: 'order' } });
+    expect(await overHttp.trackEvent({ notificationId: id, type: 'converted' })).toMatchObject({
+      channel: null,
+      counted: true,
+    });
+    expect(await overHttp.trackEvent({ notificationId: id, type: 'converted' })).toMatchObject({ counted: false });
+    const timeline = (await overHttp.get(id)).events.filter((e) => e.source === 'api');
+    expect(timeline.map((e) => `${e.type}:${e.counted}`).sort()).toEqual([
+      'clicked:true',
+      'converted:false',
+      'converted:true',
+      'opened:false',
+      'opened:true',
+    ]);
+
+    const to = inHours(1 / 60);
+    const stats = await overHttp.stats({ from, to, groupBy: 'category' });
+    expect(stats).toMatchObject({ from: new Date(from).toISOString(), to: new Date(to).toISOString() });
+    expect(stats.groupBy).toBe('category');
+    expect(stats.groups.find((g) => g.key === category)).toEqual({
+      key: category,
+      sent: 2,
+      delivered: 2,
+      failed: 0,
+      opened: 1,
+      clicked: 1,
+      converted: 1,
+      rates: { delivery: 1, failure: 0, open: 0.5, click: 0.5, conversion: 0.5 },
+    });
+    // Every counted event is in one group, so the totals are the groups' sums.
+    expect(stats.totals.sent).toBe(stats.groups.reduce((sum, g) => sum + g.sent, 0));
+
+    const elsewhere = await overHttp.send({ userId, template: 'shipped', data: order('E-2'), channels: ['push'] });
+    await waitForNotification(herald, elsewhere.id);
+    const mismatch = await overHttp
+      .trackEvent({ notificationId: elsewhere.id, deliveryId: push, type: 'opened' })
+      .catch((e: unknown) => e);
+    expect(mismatch).toMatchObject({ name: 'InvalidInputError', code: 'delivery_mismatch', field: 'deliveryId' });
+    const unknown = await overHttp
+      .trackEvent({ notificationId: 'ntf_missing', type: 'opened' })
+      .catch((e: unknown) => e);
+    expect(unknown).toMatchObject({ name: 'NotFoundError', resource: 'notification', id: 'ntf_missing' });
+  });
+});
+
+describe('categories', () => {
+  it("a category's defaults change what a send does; it is updated, listed, and once deleted no longer applies", async () => {
+    const userId = await createUser();
+    const name = 'sdk-no-texts';
+    const targets = async () => {
+      const { id } = await overHttp.send({ userId, template: 'shipped', data: order('K-1'), category: name });
+      const n = await waitForNotification(herald, id);
+      return (n.deliveries as { channel: string; status: string; error?: string }[])
+        .map((d) => `${d.channel}:${d.status}${d.error ? `:${d.error}` : ''}`)
+        .sort();
+    };
+
+    const created = await overHttp.putCategory(name, { description: 'No texts', channels: { sms: false } });
+    expect(created).toMatchObject({
+      name,
+      description: 'No texts',
+      critical: false,
+      channels: { sms: false },
+      quietHours: 'respect',
+    });
+    expect(await overHttp.getCategory(name)).toEqual(created);
+    expect((await overHttp.listCategories()).find((c) => c.name === name)).toEqual(created);
+    expect(await targets()).toEqual(['email:sent', 'push:sent', 'push:sent', 'sms:skipped:category_default_off_sms']);
+
+    // A put replaces the category: the description it was not given is gone.
+    const replaced = await overHttp.putCategory(name, { channels: { sms: false, email: false } });
+    expect(replaced).toMatchObject({ name, critical: false, channels: { sms: false, email: false } });
+    expect(replaced.description).toBeUndefined();
+    expect(await targets()).toEqual([
+      'email:skipped:category_default_off_email',
+      'push:sent',
+      'push:sent',
+      'sms:skipped:category_default_off_sms',
+    ]);
+
+    await overHttp.deleteCategory(name);
+    const gone = await overHttp.getCategory(name).catch((e: unknown) => e);
+    expect(gone).toMatchObject({ name: 'NotFoundError', resource: 'category', id: name });
+    expect((await overHttp.listCategories()).map((c) => c.name)).not.toContain(name);
+    expect(await targets()).toEqual(['email:sent', 'push:sent', 'push:sent', 'sms:sent']);
+    await expect(overHttp.deleteCategory(name)).rejects.toBeInstanceOf(NotFoundError);
+  });
+});
+
+describe('topics and audiences', () => {
+  it('subscribers are added and removed with a result per user, paged with a cursor, and an audience preview follows', async () => {
+    const members = [await createUser(), await createUser()].sort();
+    const key = 'sdk-topic';
+    expect(await overHttp.putTopic(key)).toMatchObject({ key, name: null, subscriberCount: 0 });
+    expect(await overHttp.putTopic(key, { name: 'SDK' })).toMatchObject({ key, name: 'SDK' });
+
+    expect(await overHttp.subscribeToTopic(key, [members[0]!, members[1]!, 'nobody', members[0]!])).toEqual({
+      subscribed: 2,
+      results: [
+        { userId: members[0], status: 'subscribed' },
+        { userId: members[1], status: 'subscribed' },
+        { userId: 'nobody', status: 'user_not_found' },
+      ],
+    });
+    expect(await overHttp.subscribeToTopic(key, [members[1]!])).toEqual({
+      subscribed: 0,
+      results: [{ userId: members[1], status: 'already_subscribed' }],
+    });
+    expect(await overHttp.getTopic(key)).toMatchObject({ key, name: 'SDK', subscriberCount: 2 });
+
+    const first = await overHttp.listTopicSubscribers(key, { limit: 1 });
+    const second = await overHttp.listTopicSubscribers(key, { limit: 1, cursor: first.nextCursor! });
+    const last = await overHttp.listTopicSubscribers(key, { limit: 1, cursor: second.nextCursor! });
+    expect([...first.subscribers, ...second.subscribers].map((s) => s.userId)).toEqual(members);
+    expect(last).toEqual({ subscribers: [], nextCursor: null });
+
+    expect(await overHttp.previewAudience({ audience: { topic: key } })).toEqual({
+      size: 2,
+      userIds: members,
+      nextCursor: null,
+    });
+    expect(await overHttp.unsubscribeFromTopic(key, [members[0]!, 'nobody'])).toEqual({
+      unsubscribed: 1,
+      results: [
+        { userId: members[0], status: 'unsubscribed' },
+        { userId: 'nobody', status: 'not_subscribed' },
+      ],
+    });
+    expect(await overHttp.previewAudience({ audience: { topic: key } })).toMatchObject({
+      size: 1,
+      userIds: [members[1]],
+    });
+
+    await overHttp.deleteTopic(key);
+    const gone = await overHttp.getTopic(key).catch((e: unknown) => e);
+    expect(gone).toMatchObject({ name: 'NotFoundError', resource: 'topic', id: key });
+    await expect(overHttp.previewAudience({ audience: { topic: key } })).rejects.toMatchObject({ resource: 'topic' });
+  });
+});
+
+describe('campaigns', () => {
+  const far = { cron: '0 0 1 1 *', timezone: 'Asia/Seoul' }; // New Year in Seoul: runs come from trigger here
+  beforeAll(async () => {
+    await overHttp.putTemplate('sdk-news', {
+      channels: { email: { subject: 'News for {{ user.id }}', text: 'Your plan: {{ plan }}' } },
+    });
+  });
+
+  const firstRun = (campaignId: string) =>
+    until('a run to begin', async () => (await overHttp.listCampaignRuns(campaignId)).runs[0]?.id);
+
+  it('is created on a schedule, paused and resumed, triggered into a run that reaches its audience once, and deleted', async () => {
+    const members = ['sdk-member-0', 'sdk-member-1', 'sdk-member-2'];
+    const bulk = await overHttp.bulkUpsertUsers(
+      members.map((id) => ({ id, email: `${id}@example.com`, data: { plan: 'sdk-campaign' } })),
+    );
+    expect(bulk.succeeded).toBe(3);
+    const audience = { filter: { data: { plan: 'sdk-campaign' } } };
+    const page = await overHttp.previewAudience({ audience, limit: 2 });
+    expect(page).toMatchObject({ size: 3, userIds: members.slice(0, 2) });
+    const rest = await overHttp.previewAudience({ audience, limit: 2, cursor: page.nextCursor! });
+    expect(rest).toEqual({ size: 3, userIds: members.slice(2), nextCursor: null });
+
+    const campaign = await overHttp.createCampaign({
+      name: 'SDK news',
+      template: 'sdk-news',
+      audience,
+      data: { plan: 'pro' },
+      schedule: far,
+    });
+    expect(campaign).toMatchObject({
+      name: 'SDK news',
+      template: 'sdk-news',
+      status: 'active',
+      audience,
+      schedule: far,
+    });
+    // The schedule runs in its time zone: midnight on 1 January in Seoul is 15:00 UTC on 31 December.
+    const read = await overHttp.getCampaign(campaign.id);
+    expect(read.nextRunAt?.[0]).toMatch(/^\d{4}-12-31T15:00:00/);
+
+    const schedule = herald.client.schedule.getHandle(campaign.scheduleId);
+    expect(await overHttp.pauseCampaign(campaign.id)).toMatchObject({ id: campaign.id, status: 'paused' });
+    expect((await schedule.describe()).state.paused).toBe(true);
+    expect(await overHttp.resumeCampaign(campaign.id)).toMatchObject({ status: 'active' });
+    expect((await schedule.describe()).state.paused).toBe(false);
+
+    expect(await overHttp.triggerCampaign(campaign.id)).toEqual({ campaignId: campaign.id, triggered: true });
+    const runId = await firstRun(campaign.id);
+    const run = await until('the run to complete', async () => {
+      const current = await overHttp.getCampaignRun(campaign.id, runId);
+      return current.status === 'completed' ? current : undefined;
+    });
+    expect(run).toMatchObject({
+      campaignId: campaign.id,
+      audienceSize: 3,
+      started: 3,
+      delivered: 3,
+      failed: 0,
+      inFlight: 0,
+      percentComplete: 100,
+    });
+    for (const id of members) expect(emailsTo(`${id}@example.com`)).toEqual([`News for ${id}`]);
+    expect((await overHttp.listCampaignRuns(campaign.id)).runs.map((r) => r.id)).toEqual([runId]);
+    const finished = await overHttp.cancelCampaignRun(campaign.id, runId).catch((e: unknown) => e);
+    expect(finished).toMatchObject({ name: 'ConflictError', code: 'not_cancelable' });
+
+    await overHttp.deleteCampaign(campaign.id);
+    expect((await overHttp.getCampaign(campaign.id)).status).toBe('deleted');
+    await expect(schedule.describe()).rejects.toBeInstanceOf(ScheduleNotFoundError);
+    const deleted = await overHttp.triggerCampaign(campaign.id).catch((e: unknown) => e);
+    expect(deleted).toMatchObject({ name: 'ConflictError', code: 'campaign_deleted', status: 409 });
+
+    const unknown = await overHttp.getCampaign('cmp_missing').catch((e: unknown) => e);
+    expect(unknown).toMatchObject({ name: 'NotFoundError', resource: 'campaign', id: 'cmp_missing' });
+    const noRun = await overHttp.getCampaignRun(campaign.id, 'run-missing').catch((e: unknown) => e);
+    expect(noRun).toMatchObject({ name: 'NotFoundError', resource: 'campaign_run', id: 'run-missing' });
+  });
+
+  it('canceling a run: recipients not yet started are never started', async () => {
+    // Every recipient is in quiet hours, so the first page stays in flight and leaves no room for a second.
+    const hhmm = (d: Date) => d.toISOString().slice(11, 16);
+    const quietHours = { start: hhmm(new Date(Date.now() - 3600_000)), end: hhmm(new Date(Date.now() + 3 * 3600_000)) };
+    const members = Array.from({ length: 12 }, (_, i) => `sdk-held-${String(i).padStart(2, '0')}`);
+    await overHttp.bulkUpsertUsers(members.map((id) => ({ id, email: `${id}@example.com`, timezone: 'UTC' })));
+    for (const id of members) await overHttp.setPreferences(id, { quietHours });
+    const campaign = await overHttp.createCampaign({
+      name: 'SDK held',
+      template: 'sdk-news',
+      audience: { userIds: members },
+      schedule: far,
+      pacing: { pageSize: 10, maxInFlight: 10 },
+    });
+    await overHttp.triggerCampaign(campaign.id);
+    const runId = await firstRun(campaign.id);
+    await until('the first page to start', async () => {
+      const run = await overHttp.getCampaignRun(campaign.id, runId);
+      return run.started === 10 ? run : undefined;
+    });
+
+    const canceled = await overHttp.cancelCampaignRun(campaign.id, runId);
+    expect(['canceling', 'canceled']).toContain(canceled.status);
+    // The run's workflow ends, on the cancel request or on seeing the run marked canceling; nothing more can start.
+    const workflow = herald.client.workflow.getHandle(runId);
+    await workflow.result().catch(() => undefined);
+    expect(['COMPLETED', 'CANCELLED']).toContain((await workflow.describe()).status.name);
+    expect(await overHttp.getCampaignRun(campaign.id, runId)).toMatchObject({
+      status: 'canceled',
+      audienceSize: 12,
+      started: 10,
+      inFlight: 10,
+    });
+    expect(await herald.db.prisma.notification.count({ where: { campaignRunId: runId } })).toBe(10);
   });
 });
