@@ -2,9 +2,9 @@ import { unusedPort } from '../../../../test/fakes/http-fake-server';
 import { loadSpec, requestSchema, responseSchema, validate } from '../../../../test/fakes/openapi-check';
 import { SendgridFake, sendgridError } from '../../../../test/fakes/sendgrid.fake';
 import type { EmailRequest } from '../../provider.types';
-import { ProviderError } from '../../provider.types';
 import type { SendgridEmailProviderOptions } from './sendgrid.provider';
 import { SendgridEmailProvider } from './sendgrid.provider';
+import { providerFailure } from '../../../../test/support/provider-failure';
 
 const TO = 'ada@example.com';
 
@@ -16,17 +16,6 @@ const email: EmailRequest = {
   idempotencyKey: 'delivery-42',
   headers: { 'List-Unsubscribe': '<https://herald.test/u/abc>' },
 };
-
-async function failure(promise: Promise<unknown>): Promise<ProviderError> {
-  const err = await promise.then(
-    () => {
-      throw new Error('expected the send to fail');
-    },
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ProviderError);
-  return err as ProviderError;
-}
 
 describe('SendgridEmailProvider', () => {
   const fake = new SendgridFake();
@@ -84,7 +73,7 @@ describe('SendgridEmailProvider', () => {
   });
 
   it('refuses a message with neither text nor html without calling SendGrid', async () => {
-    const err = await failure(provider.send({ to: TO, subject: 's', idempotencyKey: 'k' }));
+    const err = await providerFailure(provider.send({ to: TO, subject: 's', idempotencyKey: 'k' }));
     expect(err).toMatchObject({ kind: 'permanent_request', code: 'EMPTY_CONTENT' });
     expect(fake.requests).toHaveLength(0);
   });
@@ -122,7 +111,7 @@ describe('SendgridEmailProvider', () => {
       }),
     );
 
-    const err = await failure(provider.send(email));
+    const err = await providerFailure(provider.send(email));
 
     expect(err).toMatchObject({ kind: 'permanent_target', code: 'HTTP_400', details: { status: 400 } });
     expect(err.message).not.toContain(TO);
@@ -136,26 +125,26 @@ describe('SendgridEmailProvider', () => {
         { message: 'The content value must be a string at least one character in length.', field: 'content.0.value' },
       ),
     );
-    const err = await failure(provider.send(email));
+    const err = await providerFailure(provider.send(email));
     expect(err).toMatchObject({ kind: 'permanent_request', code: 'HTTP_400' });
     expect(err.message).toContain('content.0.value');
   });
 
   it('maps a wrong key (the fake’s real 401) to permanent_request', async () => {
-    const err = await failure(new SendgridEmailProvider({ ...options, apiKey: 'SG.wrong-key' }).send(email));
+    const err = await providerFailure(new SendgridEmailProvider({ ...options, apiKey: 'SG.wrong-key' }).send(email));
     expect(fake.lastRequest().headers.authorization).toBe('Bearer SG.wrong-key');
     expect(err).toMatchObject({ kind: 'permanent_request', code: 'HTTP_401', details: { status: 401 } });
   });
 
   it.each([403, 413])('maps %i to permanent_request', async (status) => {
     fake.enqueue(sendgridError(status, { message: 'nope' }));
-    const err = await failure(provider.send(email));
+    const err = await providerFailure(provider.send(email));
     expect(err).toMatchObject({ kind: 'permanent_request', code: `HTTP_${status}` });
   });
 
   it('maps 429 to transient with Retry-After, in a single request', async () => {
     fake.enqueue({ ...sendgridError(429, { message: 'too many requests' }), headers: { 'Retry-After': '2' } });
-    const err = await failure(provider.send(email));
+    const err = await providerFailure(provider.send(email));
     expect(err).toMatchObject({ kind: 'transient', code: 'HTTP_429', details: { status: 429, retryAfterMs: 2000 } });
     expect(fake.requests).toHaveLength(1);
   });
@@ -166,7 +155,7 @@ describe('SendgridEmailProvider', () => {
       ...sendgridError(429, { message: 'too many requests' }),
       headers: { 'X-RateLimit-Reset': String(reset) },
     });
-    const err = await failure(provider.send(email));
+    const err = await providerFailure(provider.send(email));
     expect(err.kind).toBe('transient');
     expect(err.details.retryAfterMs).toBeGreaterThan(20_000);
     expect(err.details.retryAfterMs).toBeLessThanOrEqual(31_000);
@@ -174,24 +163,24 @@ describe('SendgridEmailProvider', () => {
 
   it.each([500, 502, 503])('maps %i to transient', async (status) => {
     fake.enqueue(sendgridError(status, { message: 'internal server error' }));
-    const err = await failure(provider.send(email));
+    const err = await providerFailure(provider.send(email));
     expect(err).toMatchObject({ kind: 'transient', code: `HTTP_${status}` });
   });
 
   it('maps a refused connection to transient, keeping the key out of the error', async () => {
     const refused = new SendgridEmailProvider({ ...options, endpoint: `http://127.0.0.1:${await unusedPort()}` });
-    const err = await failure(refused.send(email));
+    const err = await providerFailure(refused.send(email));
     expect(err).toMatchObject({ kind: 'transient', code: 'ECONNREFUSED' });
     expect(JSON.stringify({ ...err, message: err.message })).not.toContain(fake.apiKey);
   });
 
   it('maps a dropped connection and a timeout to transient', async () => {
     fake.enqueue({ fault: 'hang-up' });
-    expect(await failure(provider.send(email))).toMatchObject({ kind: 'transient', code: 'ECONNRESET' });
+    expect(await providerFailure(provider.send(email))).toMatchObject({ kind: 'transient', code: 'ECONNRESET' });
 
     fake.enqueue({ fault: 'no-response' });
     const impatient = new SendgridEmailProvider({ ...options, timeoutMs: 200 });
-    const err = await failure(impatient.send(email));
+    const err = await providerFailure(impatient.send(email));
     expect(err.kind).toBe('transient');
     expect(['ECONNABORTED', 'ETIMEDOUT']).toContain(err.code);
   });

@@ -1,9 +1,9 @@
 import { unusedPort } from '../../../../test/fakes/http-fake-server';
 import { SmtpFake } from '../../../../test/fakes/smtp.fake';
 import type { EmailRequest } from '../../provider.types';
-import { ProviderError } from '../../provider.types';
 import type { SmtpEmailProviderOptions } from './smtp.provider';
 import { SmtpEmailProvider } from './smtp.provider';
+import { providerFailure } from '../../../../test/support/provider-failure';
 
 const TO = 'ada@example.com';
 const FROM = 'Herald <noreply@herald.test>';
@@ -16,17 +16,6 @@ const email: EmailRequest = {
   idempotencyKey: 'delivery-42',
   headers: { 'List-Unsubscribe': '<https://herald.test/u/abc>' },
 };
-
-async function failure(promise: Promise<unknown>): Promise<ProviderError> {
-  const err = await promise.then(
-    () => {
-      throw new Error('expected the send to fail');
-    },
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ProviderError);
-  return err as ProviderError;
-}
 
 describe('SmtpEmailProvider', () => {
   const fake = new SmtpFake({ auth: { user: 'herald', pass: 's3cret' } });
@@ -86,7 +75,7 @@ describe('SmtpEmailProvider', () => {
   it('maps a 550 on RCPT TO to permanent_target, without echoing the address', async () => {
     fake.enqueue({ stage: 'rcpt', code: 550 });
 
-    const err = await failure(provider.send(email));
+    const err = await providerFailure(provider.send(email));
 
     expect(err).toMatchObject({ kind: 'permanent_target', code: 'EENVELOPE', details: { status: 550 } });
     expect(err.message).toContain('Recipient address rejected');
@@ -96,25 +85,25 @@ describe('SmtpEmailProvider', () => {
 
   it('maps a policy refusal of RCPT (5.7.1 relay denied) to permanent_request, not to the contact', async () => {
     fake.enqueue({ stage: 'rcpt', code: 554, enhanced: '5.7.1', message: 'Relay access denied' });
-    const err = await failure(provider.send(email));
+    const err = await providerFailure(provider.send(email));
     expect(err).toMatchObject({ kind: 'permanent_request', code: 'EENVELOPE', details: { status: 554 } });
   });
 
   it('maps a 554 on DATA to permanent_request', async () => {
     fake.enqueue({ stage: 'data', code: 554 });
-    const err = await failure(provider.send(email));
+    const err = await providerFailure(provider.send(email));
     expect(err).toMatchObject({ kind: 'permanent_request', code: 'EMESSAGE', details: { status: 554 } });
   });
 
   it('maps a refused sender (553 on MAIL FROM) to permanent_request', async () => {
     fake.enqueue({ stage: 'mail', code: 553 });
-    const err = await failure(provider.send(email));
+    const err = await providerFailure(provider.send(email));
     expect(err).toMatchObject({ kind: 'permanent_request', code: 'EENVELOPE', details: { status: 553 } });
   });
 
   it('maps wrong credentials (the fake’s real 535) to permanent_request', async () => {
     const wrongPassword = open({ url: fake.url.replace('s3cret', 'wrong') });
-    const err = await failure(wrongPassword.send(email));
+    const err = await providerFailure(wrongPassword.send(email));
     expect(err).toMatchObject({ kind: 'permanent_request', code: 'EAUTH', details: { status: 535 } });
     expect(err.message).not.toContain('wrong');
   });
@@ -125,7 +114,7 @@ describe('SmtpEmailProvider', () => {
     ['data', 451],
   ] as const)('maps a %s %i to transient', async (stage, code) => {
     fake.enqueue({ stage, code });
-    const err = await failure(provider.send(email));
+    const err = await providerFailure(provider.send(email));
     expect(err).toMatchObject({ kind: 'transient', details: { status: code } });
   });
 
@@ -141,7 +130,7 @@ describe('SmtpEmailProvider', () => {
     await provider.send(email);
     fake.enqueue({ stage: 'mail', code: 421 }, { stage: 'mail', code: 421 });
 
-    const err = await failure(provider.send(email));
+    const err = await providerFailure(provider.send(email));
 
     expect(err).toMatchObject({ kind: 'transient', code: 'EENVELOPE', details: { status: 421 } });
     expect(fake.messages).toHaveLength(1);
@@ -149,15 +138,15 @@ describe('SmtpEmailProvider', () => {
 
   it('keeps delivering on the pooled connection after refusals', async () => {
     fake.enqueue({ stage: 'rcpt', code: 550 }, { stage: 'data', code: 451 });
-    await failure(provider.send(email));
-    await failure(provider.send(email));
+    await providerFailure(provider.send(email));
+    await providerFailure(provider.send(email));
     await expect(provider.send(email)).resolves.toHaveProperty('providerMessageId');
     expect(fake.messages).toHaveLength(1);
   });
 
   it('maps a refused connection to transient', async () => {
     const refused = open({ url: `smtp://herald:s3cret@127.0.0.1:${await unusedPort()}` });
-    const err = await failure(refused.send(email));
+    const err = await providerFailure(refused.send(email));
     expect(err).toMatchObject({ kind: 'transient', code: 'ECONNREFUSED' });
     expect(err.message).not.toContain('s3cret');
   });

@@ -4,9 +4,9 @@ import type { AddressInfo } from 'node:net';
 import { ApnsFake, apnsError, generateApnsKey } from '../../../../test/fakes/apns.fake';
 import { createTestCa } from '../../../../test/fakes/tls';
 import type { TestCa } from '../../../../test/fakes/tls';
-import { ProviderError } from '../../provider.types';
 import type { PushRequest } from '../../provider.types';
 import { ApnsPushProvider } from './apns.provider';
+import { providerFailure } from '../../../../test/support/provider-failure';
 
 const KEY_ID = 'ABC123DEFG';
 const TEAM_ID = 'TEAM123456';
@@ -32,15 +32,6 @@ function request(overrides: Partial<PushRequest> = {}): PushRequest {
     },
     ...overrides,
   };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<ProviderError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ProviderError);
-  return error as ProviderError;
 }
 
 beforeAll(async () => {
@@ -116,14 +107,14 @@ describe('ApnsPushProvider', () => {
 
   test('410 Unregistered is permanent for the target', async () => {
     fake.enqueue(apnsError('Unregistered'));
-    const error = await rejection(provider.send(request()));
+    const error = await providerFailure(provider.send(request()));
     expect(error).toMatchObject({ kind: 'permanent_target', code: 'Unregistered', details: { status: 410 } });
     expect(error.message).not.toContain(DEVICE_TOKEN);
   });
 
   test.each(['BadDeviceToken', 'DeviceTokenNotForTopic'])('400 %s is permanent for the target', async (reason) => {
     fake.enqueue(apnsError(reason));
-    const error = await rejection(provider.send(request()));
+    const error = await providerFailure(provider.send(request()));
     expect(error).toMatchObject({ kind: 'permanent_target', code: reason, details: { status: 400 } });
   });
 
@@ -133,12 +124,12 @@ describe('ApnsPushProvider', () => {
     ['InvalidProviderToken', 403],
   ])('%s is a permanent problem with the request', async (reason, status) => {
     fake.enqueue(apnsError(reason));
-    const error = await rejection(provider.send(request()));
+    const error = await providerFailure(provider.send(request()));
     expect(error).toMatchObject({ kind: 'permanent_request', code: reason, details: { status } });
   });
 
   test('a payload over 4 KB is refused by APNs as a permanent problem with the request', async () => {
-    const error = await rejection(provider.send(request({ message: { title: 'T', body: 'x'.repeat(5000) } })));
+    const error = await providerFailure(provider.send(request({ message: { title: 'T', body: 'x'.repeat(5000) } })));
     expect(error).toMatchObject({ kind: 'permanent_request', code: 'PayloadTooLarge', details: { status: 413 } });
   });
 
@@ -152,7 +143,7 @@ describe('ApnsPushProvider', () => {
       endpoint: fake.url,
       caPem: fake.caPem,
     });
-    const error = await rejection(provider.send(request()));
+    const error = await providerFailure(provider.send(request()));
     expect(error).toMatchObject({ kind: 'permanent_request', code: 'InvalidProviderToken', details: { status: 403 } });
   });
 
@@ -162,14 +153,14 @@ describe('ApnsPushProvider', () => {
     ['ServiceUnavailable', 503],
   ])('%s is transient and left to the retry policy (the SDK does not retry)', async (reason, status) => {
     fake.enqueue(apnsError(reason));
-    const error = await rejection(provider.send(request()));
+    const error = await providerFailure(provider.send(request()));
     expect(error).toMatchObject({ kind: 'transient', details: { status } });
     expect(fake.requests).toHaveLength(1);
   });
 
   test('403 ExpiredProviderToken is transient: the SDK has already made a fresh token for the next attempt', async () => {
     fake.enqueue(apnsError('ExpiredProviderToken'));
-    const error = await rejection(provider.send(request()));
+    const error = await providerFailure(provider.send(request()));
     expect(error).toMatchObject({ kind: 'transient', code: 'ExpiredProviderToken', details: { status: 403 } });
     await provider.send(request());
     const [first, second] = fake.requests;
@@ -194,7 +185,7 @@ describe('ApnsPushProvider', () => {
 
   test('a stream reset without an answer is transient', async () => {
     fake.enqueue({ drop: true });
-    const error = await rejection(provider.send(request()));
+    const error = await providerFailure(provider.send(request()));
     expect(error.kind).toBe('transient');
     expect(error.details.status).toBeUndefined();
     expect(error.message).not.toContain(DEVICE_TOKEN);
@@ -210,7 +201,7 @@ describe('ApnsPushProvider', () => {
       endpoint: `https://127.0.0.1:${await closedPort()}`,
       caPem: fake.caPem,
     });
-    const error = await rejection(provider.send(request()));
+    const error = await providerFailure(provider.send(request()));
     expect(error).toMatchObject({ kind: 'transient', code: 'ECONNREFUSED' });
   });
 
@@ -223,7 +214,7 @@ describe('ApnsPushProvider', () => {
       topic: TOPIC,
       endpoint: fake.url,
     });
-    const error = await rejection(provider.send(request()));
+    const error = await providerFailure(provider.send(request()));
     expect(error.kind).toBe('transient');
     expect(fake.requests).toHaveLength(0);
   });

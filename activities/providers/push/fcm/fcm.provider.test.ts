@@ -3,10 +3,10 @@ import type { AddressInfo } from 'node:net';
 
 import { FcmFake, fcmError, fcmInvalidTokenError, generateServiceAccount } from '../../../../test/fakes/fcm.fake';
 import { createTestCa } from '../../../../test/fakes/tls';
-import { ProviderError } from '../../provider.types';
 import type { PushRequest } from '../../provider.types';
 import { FcmPushProvider } from './fcm.provider';
 import type { FcmPushProviderOptions } from './fcm.provider';
+import { providerFailure } from '../../../../test/support/provider-failure';
 
 const PROJECT = 'herald-test';
 const DEVICE_TOKEN = 'dGVzdC1kZXZpY2U:APA91bHun4MxP5egoKMwt2KZFBaFUH-1RYqx';
@@ -39,15 +39,6 @@ function makeProvider(options: Partial<FcmPushProviderOptions> = {}): FcmPushPro
     ...options,
   });
   return provider;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<ProviderError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ProviderError);
-  return error as ProviderError;
 }
 
 beforeEach(async () => {
@@ -144,49 +135,49 @@ describe('FcmPushProvider', () => {
 
   test('UNREGISTERED (404) is permanent for the target', async () => {
     fake.enqueue(fcmError('UNREGISTERED'));
-    const error = await rejection(makeProvider().send(request()));
+    const error = await providerFailure(makeProvider().send(request()));
     expect(error).toMatchObject({ kind: 'permanent_target', code: 'messaging/registration-token-not-registered' });
     expect(error.message).not.toContain(DEVICE_TOKEN);
   });
 
   test('INVALID_ARGUMENT about the registration token is permanent for the target', async () => {
     fake.enqueue(fcmInvalidTokenError());
-    const error = await rejection(makeProvider().send(request()));
+    const error = await providerFailure(makeProvider().send(request()));
     expect(error).toMatchObject({ kind: 'permanent_target', code: 'messaging/invalid-argument' });
   });
 
   test('a token the fake itself finds malformed is permanent for the target', async () => {
-    const error = await rejection(makeProvider().send(request({ token: 'not a token!' })));
+    const error = await providerFailure(makeProvider().send(request({ token: 'not a token!' })));
     expect(error).toMatchObject({ kind: 'permanent_target', code: 'messaging/invalid-argument' });
     expect(error.message).not.toContain('not a token!');
   });
 
   test('SENDER_ID_MISMATCH is permanent for the target', async () => {
     fake.enqueue(fcmError('SENDER_ID_MISMATCH'));
-    const error = await rejection(makeProvider().send(request()));
+    const error = await providerFailure(makeProvider().send(request()));
     expect(error).toMatchObject({ kind: 'permanent_target', code: 'messaging/mismatched-credential' });
   });
 
   test('INVALID_ARGUMENT about the payload is a permanent problem with the request', async () => {
     fake.enqueue(fcmError('INVALID_ARGUMENT', 'Invalid JSON payload received. Unknown name "bogus" at \'message\''));
-    const error = await rejection(makeProvider().send(request()));
+    const error = await providerFailure(makeProvider().send(request()));
     expect(error).toMatchObject({ kind: 'permanent_request', code: 'messaging/invalid-argument' });
   });
 
   test('a project the service account may not send for is a permanent problem with the request', async () => {
-    const error = await rejection(makeProvider({ projectId: 'someone-elses-project' }).send(request()));
+    const error = await providerFailure(makeProvider({ projectId: 'someone-elses-project' }).send(request()));
     expect(error).toMatchObject({ kind: 'permanent_request', code: 'messaging/mismatched-credential' });
   });
 
   test('THIRD_PARTY_AUTH_ERROR is a permanent problem with the request', async () => {
     fake.enqueue(fcmError('THIRD_PARTY_AUTH_ERROR'));
-    const error = await rejection(makeProvider().send(request()));
+    const error = await providerFailure(makeProvider().send(request()));
     expect(error).toMatchObject({ kind: 'permanent_request', code: 'messaging/third-party-auth-error' });
   });
 
   test('a key Google does not accept (invalid_grant) is a permanent problem with the request', async () => {
     const stranger = generateServiceAccount(PROJECT);
-    const error = await rejection(
+    const error = await providerFailure(
       makeProvider({ credentials: { ...stranger.credentials, client_email: account.credentials.client_email } }).send(
         request(),
       ),
@@ -197,13 +188,13 @@ describe('FcmPushProvider', () => {
 
   test('QUOTA_EXCEEDED (429) is transient', async () => {
     fake.enqueue(fcmError('QUOTA_EXCEEDED'));
-    const error = await rejection(makeProvider().send(request()));
+    const error = await providerFailure(makeProvider().send(request()));
     expect(error).toMatchObject({ kind: 'transient', code: 'messaging/message-rate-exceeded' });
   });
 
   test('UNAVAILABLE (503) is transient and not retried inside the SDK', async () => {
     fake.enqueue(fcmError('UNAVAILABLE'));
-    const error = await rejection(makeProvider().send(request()));
+    const error = await providerFailure(makeProvider().send(request()));
     expect(error).toMatchObject({ kind: 'transient', code: 'messaging/server-unavailable' });
     expect(fake.sends).toHaveLength(1);
   });
@@ -219,14 +210,14 @@ describe('FcmPushProvider', () => {
 
   test('INTERNAL (500) is transient', async () => {
     fake.enqueue(fcmError('INTERNAL'));
-    const error = await rejection(makeProvider().send(request()));
+    const error = await providerFailure(makeProvider().send(request()));
     expect(error).toMatchObject({ kind: 'transient', code: 'messaging/internal-error' });
   });
 
   test('a token endpoint in trouble (503) is transient, and the next attempt recovers', async () => {
     fake.enqueueToken({ status: 503, body: { error: 'temporarily_unavailable' } });
     const fcm = makeProvider();
-    const error = await rejection(fcm.send(request()));
+    const error = await providerFailure(fcm.send(request()));
     expect(error).toMatchObject({ kind: 'transient', code: 'oauth/temporarily_unavailable', details: { status: 503 } });
     await expect(fcm.send(request())).resolves.toHaveProperty('providerMessageId');
   });
@@ -235,13 +226,13 @@ describe('FcmPushProvider', () => {
     const fcm = makeProvider();
     await fcm.send(request());
     fake.enqueue({ drop: true });
-    const error = await rejection(fcm.send(request()));
+    const error = await providerFailure(fcm.send(request()));
     expect(error).toMatchObject({ kind: 'transient', code: 'app/network-error' });
   });
 
   test('a refused connection is transient', async () => {
     const fcm = makeProvider({ endpoint: `http://127.0.0.1:${await closedPort()}` });
-    const error = await rejection(fcm.send(request()));
+    const error = await providerFailure(fcm.send(request()));
     expect(error).toMatchObject({ kind: 'transient', code: 'ECONNREFUSED' });
   });
 

@@ -1,24 +1,13 @@
 import { unusedPort } from '../../../../test/fakes/http-fake-server';
 import { loadSpec, requestSchema, responseSchema, validate } from '../../../../test/fakes/openapi-check';
 import { TwilioFake, twilioError } from '../../../../test/fakes/twilio.fake';
-import { ProviderError } from '../../provider.types';
 import type { TwilioSmsProviderOptions } from './twilio.provider';
 import { TwilioSmsProvider } from './twilio.provider';
+import { providerFailure } from '../../../../test/support/provider-failure';
 
 const TO = '+15005550006';
 const FROM = '+15005550001';
 const MESSAGES_ROUTE = '/2010-04-01/Accounts/{AccountSid}/Messages.json';
-
-async function failure(promise: Promise<unknown>): Promise<ProviderError> {
-  const err = await promise.then(
-    () => {
-      throw new Error('expected the send to fail');
-    },
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ProviderError);
-  return err as ProviderError;
-}
 
 describe('TwilioSmsProvider', () => {
   const fake = new TwilioFake();
@@ -90,7 +79,7 @@ describe('TwilioSmsProvider', () => {
   ])('maps recipient error %i to permanent_target without echoing the number', async (code, message) => {
     fake.enqueue(twilioError(400, code, message));
 
-    const err = await failure(send());
+    const err = await providerFailure(send());
 
     expect(err).toMatchObject({ kind: 'permanent_target', code: String(code), details: { status: 400 } });
     expect(err.message).not.toContain('5005550006');
@@ -99,7 +88,7 @@ describe('TwilioSmsProvider', () => {
   it('maps bad credentials (the fake’s real 401/20003) to permanent_request and keeps the token out', async () => {
     const wrongToken = new TwilioSmsProvider({ ...options, authToken: 'not-the-token' });
 
-    const err = await failure(send(wrongToken));
+    const err = await providerFailure(send(wrongToken));
 
     expect(fake.lastRequest().headers.authorization).not.toBe(
       `Basic ${Buffer.from(`${fake.accountSid}:${fake.authToken}`).toString('base64')}`,
@@ -112,14 +101,14 @@ describe('TwilioSmsProvider', () => {
     fake.enqueue(
       twilioError(400, 21606, 'The From phone number +15005550001 is not a valid, SMS-capable inbound phone number.'),
     );
-    const err = await failure(send());
+    const err = await providerFailure(send());
     expect(err).toMatchObject({ kind: 'permanent_request', code: '21606' });
   });
 
   it('maps 429/20429 to transient with Retry-After, and makes a single request (no SDK retry)', async () => {
     fake.enqueue({ ...twilioError(429, 20429, 'Too Many Requests'), headers: { 'Retry-After': '7' } });
 
-    const err = await failure(send());
+    const err = await providerFailure(send());
 
     expect(err).toMatchObject({ kind: 'transient', code: '20429', details: { status: 429, retryAfterMs: 7000 } });
     expect(fake.requests).toHaveLength(1);
@@ -131,7 +120,7 @@ describe('TwilioSmsProvider', () => {
       twilioError(503, 20503, 'Service Unavailable'),
     );
 
-    const errors = await Promise.all([failure(send()), failure(send())]);
+    const errors = await Promise.all([providerFailure(send()), providerFailure(send())]);
 
     const byStatus = Object.fromEntries(errors.map((e) => [e.details.status, e.details.retryAfterMs]));
     expect(byStatus).toEqual({ 429: 5000, 503: undefined });
@@ -139,27 +128,27 @@ describe('TwilioSmsProvider', () => {
 
   it('maps a 5xx without a Twilio body (a proxy’s HTML page) to transient', async () => {
     fake.enqueue({ status: 502, body: '<html>Bad Gateway</html>', headers: { 'Content-Type': 'text/html' } });
-    const err = await failure(send());
+    const err = await providerFailure(send());
     expect(err).toMatchObject({ kind: 'transient', code: 'HTTP_502', details: { status: 502 } });
   });
 
   it('maps a refused connection to transient', async () => {
     const refused = new TwilioSmsProvider({ ...options, endpoint: `http://127.0.0.1:${await unusedPort()}` });
-    const err = await failure(send(refused));
+    const err = await providerFailure(send(refused));
     expect(err).toMatchObject({ kind: 'transient', code: 'ECONNREFUSED' });
     expect(err.message).not.toContain(fake.authToken);
   });
 
   it('maps a dropped connection (socket hang up) to transient', async () => {
     fake.enqueue({ fault: 'hang-up' });
-    const err = await failure(send());
+    const err = await providerFailure(send());
     expect(err).toMatchObject({ kind: 'transient', code: 'ECONNRESET' });
   });
 
   it('maps a request that outlives timeoutMs to transient', async () => {
     fake.enqueue({ fault: 'no-response' });
     const impatient = new TwilioSmsProvider({ ...options, timeoutMs: 200 });
-    const err = await failure(send(impatient));
+    const err = await providerFailure(send(impatient));
     expect(err.kind).toBe('transient');
     expect(['ECONNABORTED', 'ETIMEDOUT']).toContain(err.code);
   });
