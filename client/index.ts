@@ -86,6 +86,7 @@ export type {
   Notification,
   NotificationFilter,
   NotificationPage,
+  NotificationSummary,
   NotificationStatus,
   PageOptions,
   Preferences,

@@ -52,6 +52,8 @@ export type { NotificationStatus };
 /** `eventId` is optional: the client adds one when you give none, and reuses it on its retries. */
 export type SendNotificationInput = z.input<typeof sendNotificationSchema>;
 export type Notification = z.output<typeof notificationSchema>;
+/** A notification in a list page: no tracking timeline (`get` has it). */
+export type NotificationSummary = Omit<Notification, 'events'>;
 export type Delivery = Notification['deliveries'][number];
 export type UserInput = z.input<typeof userInputSchema>;
 export type User = z.output<typeof userSchema>;

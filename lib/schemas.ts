@@ -454,8 +454,12 @@ export const listNotificationsQuerySchema = z
   })
   .strict();
 
+/** A notification in a list page: everything but the tracking timeline (GET /v1/notifications/{id} has it). */
+export const notificationSummarySchema = notificationSchema.omit({ events: true }).meta({ id: 'NotificationSummary' });
+export type NotificationSummary = z.infer<typeof notificationSummarySchema>;
+
 export const notificationPageSchema = z
-  .object({ notifications: z.array(notificationSchema), nextCursor: z.string().nullable() })
+  .object({ notifications: z.array(notificationSummarySchema), nextCursor: z.string().nullable() })
   .meta({ id: 'NotificationPage' });
 
 /** POST /v1/notifications/retry: re-drive the failed targets of every matching notification (at most `limit`). */

@@ -5,10 +5,10 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Db, Prisma } from '../../lib/db';
 import { redriveWorkflowId } from '../../lib/ids';
-import type { BulkRetryInput, NotificationView, RedriveStarted } from '../../lib/schemas';
+import type { BulkRetryInput, NotificationSummary, RedriveStarted } from '../../lib/schemas';
 import { NOTIFICATION_WORKFLOW, notificationOpenedSignal } from '../../workflows/definitions';
 import { HttpError, notFound } from '../errors';
-import { toNotificationView } from './notifications.service';
+import { toNotificationSummary } from './notifications.service';
 
 const REDRIVABLE = ['failed', 'partially_delivered'];
 
@@ -58,7 +58,7 @@ export function createFailedQueueService({ db, temporal, taskQueue }: FailedQueu
       userId?: string;
       cursor?: string;
       limit: number;
-    }): Promise<{ notifications: NotificationView[]; nextCursor: string | null }> {
+    }): Promise<{ notifications: NotificationSummary[]; nextCursor: string | null }> {
       const after = query.cursor ? decodeCursor(query.cursor) : undefined;
       const where: Prisma.NotificationWhereInput = {
         ...(query.status ? { status: { in: query.status } } : {}),
@@ -78,7 +78,7 @@ export function createFailedQueueService({ db, temporal, taskQueue }: FailedQueu
       const page = rows.slice(0, query.limit);
       const last = page[page.length - 1];
       return {
-        notifications: page.map((row) => toNotificationView(row)),
+        notifications: page.map(toNotificationSummary),
         nextCursor: rows.length > query.limit && last ? encodeCursor(last) : null,
       };
     },

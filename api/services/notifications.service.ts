@@ -6,6 +6,7 @@ import { finishNotification } from '../../lib/notification-outcome';
 import {
   TERMINAL_STATUSES,
   type NotificationStatus,
+  type NotificationSummary,
   type NotificationView,
   type SendNotificationInput,
   type TrackingEventView,
@@ -27,7 +28,8 @@ export const toTrackingEventView = (e: TrackingEventRow): TrackingEventView => (
   metadata: (e.metadata ?? null) as Record<string, unknown> | null,
 });
 
-export function toNotificationView(row: NotificationRow, events: TrackingEventRow[] = []): NotificationView {
+/** A notification without its timeline, as list pages show it. */
+export function toNotificationSummary(row: NotificationRow): NotificationSummary {
   return {
     id: row.id,
     userId: row.userId,
@@ -56,8 +58,12 @@ export function toNotificationView(row: NotificationRow, events: TrackingEventRo
         ...(d.error ? { error: d.error } : {}),
         at: (d.sentAt ?? d.updatedAt).toISOString(),
       })),
-    events: events.map(toTrackingEventView),
   };
+}
+
+/** A notification with its timeline of tracking events (GET /v1/notifications/{id}). */
+export function toNotificationView(row: NotificationRow, events: TrackingEventRow[]): NotificationView {
+  return { ...toNotificationSummary(row), events: events.map(toTrackingEventView) };
 }
 
 export interface NotificationServiceDeps {

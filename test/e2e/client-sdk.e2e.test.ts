@@ -553,6 +553,11 @@ describe('notifications: list, retry, reschedule', () => {
     expect(delivered.notifications[0]!.deliveries).toEqual([
       expect.objectContaining({ channel: 'email', status: 'sent' }),
     ]);
+    // A list page leaves out the tracking timeline; reading the notification gives it.
+    expect(delivered.notifications[0]).not.toHaveProperty('events');
+    expect((await overHttp.get(sent[0]!.id)).events).toEqual(
+      expect.arrayContaining([expect.objectContaining({ type: 'sent', channel: 'email' })]),
+    );
     const notYet = await overHttp.listNotifications({ userId, status: ['scheduled', 'canceled'] });
     expect(notYet).toEqual({ notifications: [expect.objectContaining({ id: waiting.id })], nextCursor: null });
     await overHttp.cancel(waiting.id);
