@@ -20,6 +20,7 @@ import {
   type Preferences,
 } from '../lib/schemas';
 import { createDeliveryControlActivities, type PlannedDelivery } from './delivery-control.activities';
+import { startDeliveryAttempt } from './delivery-attempt';
 import { NON_RETRYABLE, scrub, toActivityFailure } from './delivery-failure';
 import { composeEmail, type ComposedEmail } from './email/compose-email';
 import { createProviderHealth, type ProviderHealth } from './provider-health';
@@ -116,12 +117,21 @@ export function createActivities({
 
   const settings = delivery;
   async function deliver(channel: Channel, deliveryId: string): Promise<{ providerMessageId?: string }> {
-    const delivery = await db.delivery.findUnique({ where: { id: deliveryId } });
+    // One statement: the delivery, its subject and device, and the attempt recorded before the provider is called.
+    const delivery = await startDeliveryAttempt(db, deliveryId, Context.current().info.attempt, clock());
     if (!delivery) throw ApplicationFailure.nonRetryable(`delivery ${deliveryId} not found`, NON_RETRYABLE.NotFound);
+    const subject = () => ({
+      notificationId: delivery.notificationId,
+      deliveryId,
+      channel: delivery.channel,
+      templateId: delivery.templateId,
+      category: delivery.category,
+      provider: delivery.provider,
+    });
     // A retry after the provider accepted and the result was recorded must not send again.
     if (delivery.status === 'sent') {
       // The event may not have been recorded if the last attempt died right after the update (it is idempotent).
-      await recordSent(db, deliveryId, delivery.sentAt ?? clock());
+      await recordSent(db, subject(), delivery.sentAt ?? clock());
       return { providerMessageId: delivery.providerMessageId ?? undefined };
     }
     if (delivery.status !== 'pending') return {};
@@ -135,15 +145,13 @@ export function createActivities({
       }
     }
 
-    // Record the attempt before calling the provider, so an operator sees attempts that died mid-call.
-    await db.delivery.update({ where: { id: deliveryId }, data: { attempts: Context.current().info.attempt } });
     // The delivery row holds the channel's rendered content (erased with the user's personal data).
     const content = delivery.content as RenderedChannels[typeof channel];
     if (!content) throw ApplicationFailure.nonRetryable('delivery content was erased', NON_RETRYABLE.NotFound);
     try {
       let result: { providerMessageId?: string };
       if (channel === 'push') {
-        const device = delivery.deviceId ? await db.device.findUnique({ where: { id: delivery.deviceId } }) : null;
+        const device = delivery.device;
         if (!device || !device.active) {
           throw ApplicationFailure.nonRetryable('device is no longer registered', NON_RETRYABLE.InvalidRecipient);
         }
@@ -189,7 +197,7 @@ export function createActivities({
           content: afterSending(content),
         },
       });
-      await recordSent(db, deliveryId, sentAt);
+      await recordSent(db, subject(), sentAt);
       metrics?.delivery(channel, delivery.provider, 'sent');
       return result;
     } catch (error) {

@@ -3,22 +3,24 @@
  * receipt will ever come), and flagging a contact that turned out to be dead so it is not used again until it changes.
  */
 import type { Db } from '../../lib/db';
-import { deliverySubject, recordTrackingEvent } from '../../lib/tracking/events';
+import { deliverySubject, recordTrackingEvent, type EventSubject } from '../../lib/tracking/events';
 
 /**
  * `sent` once the provider accepted the message. APNs and FCM report nothing after accepting, and the outbox is the
  * destination itself: for those, acceptance is also the `delivered` Herald will ever know of.
  */
-export async function recordSent(db: Db, deliveryId: string, at: Date): Promise<void> {
-  const subject = await deliverySubject(db, deliveryId);
-  if (!subject) return;
-  const { userId: _u, target: _t, provider, status: _s, ...about } = subject;
+export async function recordSent(
+  db: Db,
+  subject: EventSubject & { deliveryId: string; provider: string },
+  at: Date,
+): Promise<void> {
+  const { provider, ...about } = subject;
   await recordTrackingEvent(db, {
     ...about,
     type: 'sent',
     source: 'herald',
     at,
-    sourceEventId: `herald:${deliveryId}:sent`,
+    sourceEventId: `herald:${about.deliveryId}:sent`,
   });
   if (about.channel === 'push' || provider === 'outbox') {
     await recordTrackingEvent(db, {
@@ -27,7 +29,7 @@ export async function recordSent(db: Db, deliveryId: string, at: Date): Promise<
       source: 'herald',
       at,
       metadata: { basis: provider === 'outbox' ? 'outbox' : 'provider_accepted' },
-      sourceEventId: `herald:${deliveryId}:delivered`,
+      sourceEventId: `herald:${about.deliveryId}:delivered`,
     });
   }
 }
