@@ -2,11 +2,13 @@
  * The numbers behind docs/operations.md's sizing section, measured from a real run: notifications to a user with four
  * targets (an iOS and an Android device, a phone, an email address), through the real workflow on a real Temporal
  * server. Per notification: history events, Temporal Cloud-style actions (workflow start, activity attempts,
- * timers) counted from the histories, and the server's own count of state transitions and history bytes for each
- * execution (DescribeWorkflowExecution: `state_transition_count`, `history_size_bytes`).
+ * timers, local activities, updates) counted from the histories, and the server's own count of state transitions and
+ * history bytes for each execution (DescribeWorkflowExecution: `state_transition_count`, `history_size_bytes`). The
+ * user's throttle workflow is measured too: each notification asks it once, through an update.
  */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { temporal as proto } from '@temporalio/proto';
+import { userThrottleWorkflowId } from '../../lib/ids';
 import { startTestHerald, waitForNotification, type TestHerald } from '../support/herald';
 import { startProviderFakes, type ProviderFakes } from '../support/provider-fakes';
 import { createLocalTemporal } from '../support/temporal';
@@ -23,7 +25,13 @@ let herald: TestHerald;
 beforeAll(async () => {
   env = await createLocalTemporal();
   fakes = await startProviderFakes();
-  herald = await startTestHerald({ env: fakes.env, temporal: env });
+  // A per-user limit on every channel, generous enough never to hold one of these back: production's shape, where each
+  // notification asks the user's throttle workflow for its slot.
+  const rules = ['push', 'sms', 'email'].map((channel) => ({ channel, limit: 1000, per: '1h' }));
+  herald = await startTestHerald({
+    env: { ...fakes.env, HERALD_THROTTLE_RULES: JSON.stringify(rules) },
+    temporal: env,
+  });
   await herald.api('PUT', '/v1/templates/order-shipped', {
     channels: {
       push: { title: 'Shipped', body: 'Order {{ order }} is on its way' },
@@ -95,6 +103,31 @@ it(`measures events, actions and state transitions per notification with four ta
       if (scheduled) activityTypes.set(scheduled, (activityTypes.get(scheduled) ?? 0) + 1);
     }
   }
+  // Temporal Cloud bills the local activities of one workflow task as one action.
+  const countLocalActivities = (history: { events?: proto.api.history.v1.IHistoryEvent[] | null }) => {
+    let tasks = 0;
+    let markerInTask = false;
+    for (const event of history.events ?? []) {
+      if (event.eventType === EventType.EVENT_TYPE_MARKER_RECORDED) markerInTask = true;
+      if (event.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED) {
+        if (markerInTask) tasks++;
+        markerInTask = false;
+      }
+    }
+    return tasks;
+  };
+  for (const id of ids) {
+    const row = await herald.db.prisma.notification.findUniqueOrThrow({ where: { id } });
+    actions += countLocalActivities(await herald.client.workflow.getHandle(row.workflowId).fetchHistory());
+  }
+  // The user's throttle: one workflow for all twenty, asked once per notification (an update, an action each).
+  const throttle = herald.client.workflow.getHandle(userThrottleWorkflowId('sizing'));
+  const throttleInfo = (await throttle.describe()).raw.workflowExecutionInfo!;
+  const throttleHistory = await throttle.fetchHistory();
+  const throttleUpdates = (throttleHistory.events ?? []).filter(
+    (event) => event.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED,
+  ).length;
+  expect(throttleUpdates).toBe(NOTIFICATIONS);
   const per = (total: number) => Math.round((total / NOTIFICATIONS) * 10) / 10;
   const result = {
     notifications: NOTIFICATIONS,
@@ -108,12 +141,25 @@ it(`measures events, actions and state transitions per notification with four ta
     // API + worker + provider fakes in this process: an upper bound for Herald's own CPU per notification.
     cpuMillisecondsPerNotification: Math.round((cpu.user + cpu.system) / 1000 / NOTIFICATIONS),
     activitiesPerNotification: Object.fromEntries([...activityTypes].map(([name, count]) => [name, per(count)])),
+    throttle: {
+      eventsPerNotification: per(throttleHistory.events?.length ?? 0),
+      stateTransitionsPerNotification: per(Number(throttleInfo.stateTransitionCount)),
+      workflowTasksPerNotification: per(
+        (throttleHistory.events ?? []).filter(
+          (event) => event.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
+        ).length,
+      ),
+      historyBytesPerNotification: Math.round(Number(throttleInfo.historySizeBytes) / NOTIFICATIONS),
+      // The update (one per notification) and the throttle workflow's start (once per user per quiet period).
+      actionsPerNotification: per(throttleUpdates + 1),
+    },
   };
   console.log(`sizing: ${JSON.stringify(result, null, 2)}`);
 
-  // One workflow start plus one action per activity (nothing retried, no timer): one delivery per target.
+  // One workflow start, one action per activity (nothing retried, no timer; one delivery per target) and one for the
+  // workflow task that runs the local activity reading the delivery policy.
   const activities = Object.values(result.activitiesPerNotification).reduce((a, b) => a + b, 0);
-  expect(result.actionsPerNotification).toBe(1 + activities);
+  expect(result.actionsPerNotification).toBe(1 + activities + 1);
   expect(result.activitiesPerNotification).toMatchObject({ deliverPush: 2, deliverSms: 1, deliverEmail: 1 });
   expect(result.eventsPerNotification).toBeGreaterThan(20);
   expect(result.eventsPerNotification).toBeLessThan(60);
