@@ -25,11 +25,15 @@ describe('templates and tracking configuration', () => {
     expect(loadConfig({}).tracking).toEqual({ opens: true, clicks: true, smsLinks: false });
   });
 
-  it('reads the tracking secret from the variable or its _FILE, and refuses a short one', () => {
-    expect(loadConfig({ HERALD_TRACKING_SECRET: 'x'.repeat(32) }).tracking.secret).toBe('x'.repeat(32));
-    const file = write('secret', `${'s'.repeat(40)}\n`);
-    expect(loadConfig({ HERALD_TRACKING_SECRET_FILE: file }).tracking.secret).toBe('s'.repeat(40));
-    fails({ HERALD_TRACKING_SECRET: 'short' }, /^HERALD_TRACKING_SECRET: must be at least 32 characters/);
+  it('reads the tracking secrets from the variable or its _FILE, the signing one first, and refuses a short one', () => {
+    expect(loadConfig({ HERALD_TRACKING_SECRET: 'x'.repeat(32) }).tracking.secrets).toEqual(['x'.repeat(32)]);
+    const file = write('secret', `${'n'.repeat(40)}, ${'o'.repeat(40)}\n`);
+    expect(loadConfig({ HERALD_TRACKING_SECRET_FILE: file }).tracking.secrets).toEqual([
+      'n'.repeat(40),
+      'o'.repeat(40),
+    ]);
+    fails({ HERALD_TRACKING_SECRET: 'short' }, /^HERALD_TRACKING_SECRET: .*at least 32 characters/);
+    fails({ HERALD_TRACKING_SECRET: `${'n'.repeat(40)},short` }, /^HERALD_TRACKING_SECRET: .*at least 32 characters/);
   });
 
   it('switches are true/false', () => {

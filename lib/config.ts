@@ -130,8 +130,12 @@ export interface ProvidersConfig {
 
 /** Templates and tracking (docs/templates-and-tracking.md). */
 export interface TrackingConfig {
-  /** HMAC key of tracking and unsubscribe links; unset → generated once and kept in Herald's database. */
-  secret?: string;
+  /**
+   * HMAC keys of tracking and unsubscribe links (HERALD_TRACKING_SECRET, comma-separated): the first signs, every one
+   * verifies, so a key can be rotated without breaking links already sent. Unset → generated once and kept in
+   * Herald's database.
+   */
+  secrets?: string[];
   /** Open pixel in HTML email (HERALD_TRACK_OPENS, default true). */
   opens: boolean;
   /** Rewrite links in email to tracked redirects (HERALD_TRACK_CLICKS, default true). */
@@ -254,8 +258,14 @@ function loadTracking(env: Env): TrackingConfig {
     const parsed = parse(name, z.enum(['true', 'false', '1', '0'], 'must be true or false'), value.toLowerCase());
     return parsed === 'true' || parsed === '1';
   };
-  const secret = read(env, 'HERALD_TRACKING_SECRET');
-  if (secret) parse('HERALD_TRACKING_SECRET', z.string().min(32, 'must be at least 32 characters'), secret);
+  const secretList = read(env, 'HERALD_TRACKING_SECRET');
+  const secrets = secretList
+    ? parse(
+        'HERALD_TRACKING_SECRET',
+        z.array(z.string().min(32, 'each key must be at least 32 characters')).min(1),
+        secretList.split(',').map((key) => key.trim()),
+      )
+    : undefined;
 
   const layoutFile = read(env, 'HERALD_EMAIL_LAYOUT_FILE');
   let emailLayout: string | undefined;
@@ -276,7 +286,7 @@ function loadTracking(env: Env): TrackingConfig {
 
   const sendgridKey = read(env, 'SENDGRID_WEBHOOK_PUBLIC_KEY');
   return {
-    secret,
+    secrets,
     opens: flag('HERALD_TRACK_OPENS', true),
     clicks: flag('HERALD_TRACK_CLICKS', true),
     smsLinks: flag('HERALD_TRACK_SMS_LINKS', false),
@@ -399,7 +409,7 @@ export function configSecrets(config: HeraldConfig): string[] {
   const { apns, fcm, twilio, sendgrid, smtp } = config.providers;
   const secrets: (string | undefined)[] = [
     config.apiKey,
-    config.tracking.secret,
+    ...(config.tracking.secrets ?? []),
     apns?.keyPem,
     fcm?.credentials.private_key,
     fcm?.credentials.private_key_id,

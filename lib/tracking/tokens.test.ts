@@ -28,4 +28,21 @@ describe('tracking tokens', () => {
     expect(new TrackingSigner(randomBytes(32)).verifyClick(token)).toBeUndefined();
     expect(signer.verifyUnsubscribe(signer.unsubscribeToken(deliveryId))).toEqual({ deliveryId });
   });
+
+  it('signs with the first key and verifies with every key, so a key can be rotated out without breaking links', () => {
+    const oldKey = randomBytes(32);
+    const newKey = randomBytes(32);
+    const before = new TrackingSigner(oldKey);
+    const during = new TrackingSigner([newKey, oldKey]);
+    const after = new TrackingSigner(newKey);
+    const sentBefore = before.clickToken(deliveryId, 1);
+    const sentDuring = during.clickToken(deliveryId, 1);
+
+    expect(during.verifyClick(sentBefore)).toEqual({ deliveryId, index: 1 });
+    expect(sentDuring).not.toBe(sentBefore);
+    expect(after.verifyClick(sentDuring)).toEqual({ deliveryId, index: 1 });
+    expect(after.verifyClick(sentBefore)).toBeUndefined();
+    expect(during.verifyUnsubscribe(before.unsubscribeToken(deliveryId))).toEqual({ deliveryId });
+    expect(new TrackingSigner([randomBytes(32), randomBytes(32)]).verifyClick(sentBefore)).toBeUndefined();
+  });
 });

@@ -19,12 +19,17 @@ const INDEX = /^[0-9a-z]{1,3}$/;
 const MAC = new RegExp(`^[A-Za-z0-9_-]{${MAC_CHARS}}$`);
 
 export class TrackingSigner {
-  constructor(private readonly key: Buffer) {
-    if (key.length < 16) throw new Error('tracking key is too short');
+  private readonly keys: Buffer[];
+
+  /** The first key signs; every key verifies (the others are the ones being rotated out). */
+  constructor(keys: Buffer | Buffer[]) {
+    this.keys = Array.isArray(keys) ? keys : [keys];
+    if (this.keys.length === 0) throw new Error('no tracking key');
+    if (this.keys.some((key) => key.length < 16)) throw new Error('tracking key is too short');
   }
 
-  private mac(purpose: TokenPurpose, deliveryId: string, index = ''): Buffer {
-    return createHmac('sha256', this.key)
+  private mac(key: Buffer, purpose: TokenPurpose, deliveryId: string, index = ''): Buffer {
+    return createHmac('sha256', key)
       .update(`herald/v1/${purpose}/${deliveryId}/${index}`)
       .digest()
       .subarray(0, MAC_BYTES);
@@ -32,13 +37,19 @@ export class TrackingSigner {
 
   private sign(purpose: TokenPurpose, deliveryId: string, index?: string): string {
     if (!DELIVERY_ID.test(deliveryId)) throw new Error('not a delivery id');
-    return this.mac(purpose, deliveryId, index).toString('base64url');
+    return this.mac(this.keys[0]!, purpose, deliveryId, index).toString('base64url');
   }
 
   private check(purpose: TokenPurpose, deliveryId: string, index: string | undefined, mac: string): boolean {
     if (!DELIVERY_ID.test(deliveryId) || !MAC.test(mac)) return false;
     const given = Buffer.from(mac, 'base64url');
-    return given.length === MAC_BYTES && timingSafeEqual(given, this.mac(purpose, deliveryId, index));
+    if (given.length !== MAC_BYTES) return false;
+    // Every key is tried, so the time taken does not say which one matched.
+    let valid = false;
+    for (const key of this.keys) {
+      if (timingSafeEqual(given, this.mac(key, purpose, deliveryId, index))) valid = true;
+    }
+    return valid;
   }
 
   clickToken(deliveryId: string, index: number): string {

@@ -1,6 +1,6 @@
 /**
  * What the API and the activities share about tracking: the public base URL, the switches from the configuration,
- * and the signing key — the operator's HERALD_TRACKING_SECRET, or one Herald generates on first use and keeps in its
+ * and the signing keys — the operator's HERALD_TRACKING_SECRET (comma-separated, the first signs), or one Herald generates on first use and keeps in its
  * database, so every API and worker process signs and verifies with the same key without more configuration. The
  * key is never logged and never leaves this module except inside signatures.
  */
@@ -20,14 +20,14 @@ export interface Tracking {
 
 const SECRET_NAME = 'tracking';
 
-/** The configured secret, or the generated one (created by whichever process asks first). */
-export async function loadTrackingKey(db: Db, configured?: string): Promise<Buffer> {
-  if (configured) return Buffer.from(configured, 'utf8');
+/** The configured keys (the first signs), or the generated one (created by whichever process asks first). */
+export async function loadTrackingKeys(db: Db, configured?: string[]): Promise<Buffer[]> {
+  if (configured && configured.length > 0) return configured.map((key) => Buffer.from(key, 'utf8'));
   const candidate = randomBytes(32).toString('base64url');
   await db.$executeRaw`INSERT INTO herald_secrets (name, value) VALUES (${SECRET_NAME}, ${candidate}) ON CONFLICT (name) DO NOTHING`;
   const row = await db.heraldSecret.findUniqueOrThrow({ where: { name: SECRET_NAME } });
   registerSecrets([row.value]);
-  return Buffer.from(row.value, 'utf8');
+  return [Buffer.from(row.value, 'utf8')];
 }
 
 export function createTracking(
@@ -40,8 +40,8 @@ export function createTracking(
     config: config.tracking,
     twilioAuthToken: config.providers?.twilio?.authToken,
     urls() {
-      urls ??= loadTrackingKey(db, config.tracking.secret).then(
-        (key) => new TrackingUrls(config.publicUrl, new TrackingSigner(key)),
+      urls ??= loadTrackingKeys(db, config.tracking.secrets).then(
+        (keys) => new TrackingUrls(config.publicUrl, new TrackingSigner(keys)),
       );
       // A failed load (database briefly down) is retried on the next call instead of being remembered.
       urls.catch(() => (urls = undefined));
