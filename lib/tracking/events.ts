@@ -3,7 +3,8 @@
  * type for a delivery — for a notification, when the event names no delivery, and always for conversions — is marked
  * `counted`, and only counted events feed the statistics. One statement decides which is first, under concurrency
  * too: the unique `dedupe_key` admits one counted row, and a replayed provider event (same `source_event_id`) is not
- * stored at all.
+ * stored at all. Repeats are kept up to MAX_REPEATS per type and delivery: a mail scanner or a bot that fetches a
+ * tracked link or the pixel thousands of times changes nothing that is counted, and must not grow the table either.
  */
 import { randomBytes } from 'node:crypto';
 import type { Db, Prisma } from '../db';
@@ -32,6 +33,9 @@ export interface TrackingEventInput extends EventSubject {
 
 type Client = Db | Prisma.TransactionClient;
 
+/** Uncounted repeats of one type kept per delivery (per notification for conversions); later ones are dropped. */
+export const MAX_REPEATS = 20;
+
 let sequence = 0;
 /**
  * Ids that sort by creation within a process (time, then a counter), so a timeline ordered by (at, id) shows events
@@ -41,7 +45,10 @@ const newEventId = () =>
   `tev_${Date.now().toString(36).padStart(9, '0')}${(sequence = (sequence + 1) % 1296).toString(36).padStart(2, '0')}` +
   randomBytes(6).toString('base64url');
 
-/** Records an event; `stored` is false for a replay, `counted` tells whether it was the first of its kind. */
+/**
+ * Records an event; `stored` is false for a replay (or a repeat beyond MAX_REPEATS), `counted` tells whether it was
+ * the first of its kind.
+ */
 export async function recordTrackingEvent(
   db: Client,
   event: TrackingEventInput,
@@ -65,6 +72,11 @@ export async function recordTrackingEvent(
              ${event.templateId}, ${event.category}, ${event.source}, (${at}::timestamptz AT TIME ZONE 'UTC'),
              ${metadata}::jsonb, false, NULL, ${event.sourceEventId ?? null}
       WHERE NOT EXISTS (SELECT 1 FROM first)
+        AND (SELECT count(*) FROM (
+               SELECT 1 FROM tracking_events
+                WHERE notification_id = ${event.notificationId} AND type = ${event.type} AND counted = false
+                  AND delivery_id IS NOT DISTINCT FROM ${event.deliveryId}
+                LIMIT ${MAX_REPEATS}) AS kept) < ${MAX_REPEATS}
       ON CONFLICT DO NOTHING
       RETURNING counted
     )
