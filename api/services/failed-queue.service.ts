@@ -7,21 +7,11 @@ import type { Db, Prisma } from '../../lib/db';
 import { redriveWorkflowId } from '../../lib/ids';
 import type { BulkRetryInput, NotificationSummary, RedriveStarted } from '../../lib/schemas';
 import { NOTIFICATION_WORKFLOW, notificationOpenedSignal } from '../../workflows/definitions';
+import { decodeKeysetCursor, keysetPage, NEWEST_FIRST, olderThan } from '../cursor';
 import { HttpError, notFound } from '../errors';
 import { toNotificationSummary } from './notifications.service';
 
 const REDRIVABLE = ['failed', 'partially_delivered'];
-
-function encodeCursor(row: { createdAt: Date; id: string }): string {
-  return Buffer.from(`${row.createdAt.toISOString()}|${row.id}`).toString('base64url');
-}
-
-function decodeCursor(cursor: string): { createdAt: Date; id: string } {
-  const [at, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  const createdAt = new Date(at ?? '');
-  if (!id || Number.isNaN(createdAt.getTime())) throw new HttpError(400, 'invalid_cursor', 'cursor is not valid');
-  return { createdAt, id };
-}
 
 export interface FailedQueueDeps {
   db: Db;
@@ -59,28 +49,19 @@ export function createFailedQueueService({ db, temporal, taskQueue }: FailedQueu
       cursor?: string;
       limit: number;
     }): Promise<{ notifications: NotificationSummary[]; nextCursor: string | null }> {
-      const after = query.cursor ? decodeCursor(query.cursor) : undefined;
       const where: Prisma.NotificationWhereInput = {
         ...(query.status ? { status: { in: query.status } } : {}),
         ...(query.userId ? { userId: query.userId } : {}),
-        ...(after
-          ? {
-              OR: [{ createdAt: { lt: after.createdAt } }, { createdAt: after.createdAt, id: { lt: after.id } }],
-            }
-          : {}),
+        ...(query.cursor ? olderThan(decodeKeysetCursor(query.cursor)) : {}),
       };
       const rows = await db.notification.findMany({
         where,
         include: { deliveries: true },
-        orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+        orderBy: NEWEST_FIRST,
         take: query.limit + 1,
       });
-      const page = rows.slice(0, query.limit);
-      const last = page[page.length - 1];
-      return {
-        notifications: page.map(toNotificationSummary),
-        nextCursor: rows.length > query.limit && last ? encodeCursor(last) : null,
-      };
+      const { page, nextCursor } = keysetPage(rows, query.limit);
+      return { notifications: page.map(toNotificationSummary), nextCursor };
     },
 
     /** Re-drives one notification's failed targets; 409 unless it ended failed or partially delivered. */
