@@ -476,10 +476,18 @@ export const bulkRetrySchema = z
   .meta({ id: 'BulkRetryInput' });
 export type BulkRetryInput = z.infer<typeof bulkRetrySchema>;
 
+/**
+ * A notification a bulk re-drive did not re-drive. `code`: `notification_not_found` (no such id),
+ * `not_retryable` (its status is not one re-driven), `not_selected` (created before `since`, or beyond `limit`),
+ * or the error code of a re-drive that could not start (`temporal_unavailable`).
+ */
+export const redriveSkippedSchema = z.object({ id: z.string(), code: z.string(), reason: z.string() });
+export type RedriveSkipped = z.infer<typeof redriveSkippedSchema>;
+
 export const redriveResultSchema = z
   .object({
     redriven: z.array(z.object({ id: z.string(), redrive: z.number().int() })),
-    skipped: z.array(z.object({ id: z.string(), reason: z.string() })),
+    skipped: z.array(redriveSkippedSchema),
     more: z.boolean(),
   })
   .meta({ id: 'RedriveResult' });
