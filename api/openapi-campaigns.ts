@@ -9,6 +9,7 @@ import {
   campaignSchema,
   campaignTriggeredSchema,
   errorSchema,
+  MAX_CAMPAIGN_RUNS_PER_PAGE,
   notificationSchema,
   rescheduleNotificationSchema,
   topicInputSchema,
@@ -147,7 +148,10 @@ export function registerCampaignRoutes(route: Route, json: Json, errors: Record<
     method: 'get',
     path: '/v1/campaigns/{id}/runs',
     summary: 'Runs, newest first',
-    request: { params: params('id'), query: page },
+    request: {
+      params: params('id'),
+      query: page.extend({ limit: z.number().int().min(1).max(MAX_CAMPAIGN_RUNS_PER_PAGE).optional() }),
+    },
     responses: {
       200: json(campaignRunPageSchema, 'A page of runs'),
       ...errors,

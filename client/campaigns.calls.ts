@@ -1,5 +1,5 @@
 /** Campaigns (a template to an audience, on a Temporal Schedule) and their runs: /v1/campaigns. */
-import { campaignInputSchema } from '../lib/schemas';
+import { campaignInputSchema, campaignRunsQuerySchema } from '../lib/schemas';
 import { enc, type NeedHttp } from './http.transport';
 import type { Campaign, CampaignInput, CampaignRun, CampaignRunPage, CampaignTriggered, PageOptions } from './types';
 import { pageQuery, parse, parseId } from './validate';
@@ -59,7 +59,7 @@ export function campaignCalls(http: NeedHttp): CampaignCalls {
     triggerCampaign: (campaignId) => action<CampaignTriggered>('triggerCampaign', campaignId, 'trigger', false),
     async listCampaignRuns(campaignId, page) {
       const id = parseId(campaignId, 'campaignId');
-      const query = pageQuery(page);
+      const query = pageQuery(page, campaignRunsQuerySchema);
       return (await http('listCampaignRuns').request<CampaignRunPage>('GET', `${path(id)}/runs`, { query, id })).body;
     },
     async getCampaignRun(campaignId, runId) {

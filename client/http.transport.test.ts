@@ -394,6 +394,7 @@ describe('HTTP transport: query strings, partial success and calls that are not 
       [() => client.rescheduleNotification('ntf_1', 'tomorrow'), 'sendAt'],
       [() => client.retryNotifications({ status: 'delivered' as 'failed' }), 'status'],
       [() => client.cancelCampaignRun('cmp_1', ''), 'runId'],
+      [() => client.listCampaignRuns('cmp_1', { limit: 101 }), 'limit'],
     ];
     for (const [call, field] of cases) {
       await expect(call()).rejects.toMatchObject({ name: 'InvalidInputError', field });

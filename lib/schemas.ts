@@ -775,6 +775,12 @@ export type CampaignRunView = z.infer<typeof campaignRunSchema>;
 export const campaignTriggeredSchema = z.object({ campaignId: z.string(), triggered: z.boolean() });
 export type CampaignTriggered = z.infer<typeof campaignTriggeredSchema>;
 
+export const MAX_CAMPAIGN_RUNS_PER_PAGE = 100;
+/** GET /v1/campaigns/{id}/runs: a run's progress sums its counter rows, so pages are smaller than other lists'. */
+export const campaignRunsQuerySchema = pageQuerySchema.extend({
+  limit: z.coerce.number().int().min(1).max(MAX_CAMPAIGN_RUNS_PER_PAGE).default(MAX_CAMPAIGN_RUNS_PER_PAGE),
+});
+
 /** Newest first; `nextCursor` is null on the last page. */
 export const campaignRunPageSchema = z.object({ runs: z.array(campaignRunSchema), nextCursor: z.string().nullable() });
 export type CampaignRunPage = z.infer<typeof campaignRunPageSchema>;

@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { campaignInputSchema, pageQuerySchema } from '../../lib/schemas';
+import { campaignInputSchema, campaignRunsQuerySchema } from '../../lib/schemas';
 import { validationError } from '../errors';
 import type { CampaignService } from '../services/campaigns.service';
 import { parseBody, parseId } from '../validate';
@@ -30,9 +30,9 @@ export function campaignsRoutes(campaigns: CampaignService): Router {
   });
 
   router.get('/campaigns/:id/runs', async (req, res) => {
-    const query = pageQuerySchema.safeParse(req.query);
+    const query = campaignRunsQuerySchema.safeParse(req.query);
     if (!query.success) throw validationError(query.error, 'query');
-    res.json(await campaigns.listRuns(id(req.params.id), query.data.cursor, Math.min(query.data.limit, 100)));
+    res.json(await campaigns.listRuns(id(req.params.id), query.data.cursor, query.data.limit));
   });
   router.get('/campaigns/:id/runs/:runId', async (req, res) => {
     res.json(await campaigns.getRun(id(req.params.id), runId(req.params.runId)));
