@@ -4,11 +4,13 @@ import {
   audiencePreviewResultSchema,
   audiencePreviewSchema,
   campaignInputSchema,
+  campaignPageSchema,
   campaignRunPageSchema,
   campaignRunSchema,
   campaignSchema,
   campaignTriggeredSchema,
   errorSchema,
+  listCampaignsQuerySchema,
   MAX_CAMPAIGN_RUNS_PER_PAGE,
   notificationSchema,
   rescheduleNotificationSchema,
@@ -106,6 +108,13 @@ export function registerCampaignRoutes(route: Route, json: Json, errors: Record<
     summary: 'Create a campaign on a Temporal Schedule: once ({at}) or on a cron in a time zone',
     request: body(campaignInputSchema),
     responses: { 201: json(campaignSchema, 'Created'), ...unavailable, ...errors },
+  });
+  route({
+    method: 'get',
+    path: '/v1/campaigns',
+    summary: 'List campaigns, newest first (deleted ones only when status asks for them), keyset-paginated',
+    request: { query: listCampaignsQuerySchema },
+    responses: { 200: json(campaignPageSchema, 'A page; pass nextCursor as cursor for the next'), ...errors },
   });
   route({
     method: 'get',

@@ -727,6 +727,7 @@ export const campaignInputSchema = z
 export type CampaignInput = z.infer<typeof campaignInputSchema>;
 
 export const CAMPAIGN_STATUSES = ['active', 'paused', 'deleted'] as const;
+export type CampaignStatus = (typeof CAMPAIGN_STATUSES)[number];
 export const campaignSchema = z
   .object({
     id: z.string(),
@@ -774,6 +775,28 @@ export type CampaignRunView = z.infer<typeof campaignRunSchema>;
 
 export const campaignTriggeredSchema = z.object({ campaignId: z.string(), triggered: z.boolean() });
 export type CampaignTriggered = z.infer<typeof campaignTriggeredSchema>;
+
+/**
+ * GET /v1/campaigns: newest first, keyset-paginated like GET /v1/notifications. Deleted campaigns are left out unless
+ * `status` names `deleted`.
+ */
+export const listCampaignsQuerySchema = z
+  .object({
+    status: z
+      .string()
+      .transform((value) => value.split(',').map((s) => s.trim()))
+      .pipe(z.array(z.enum(CAMPAIGN_STATUSES)).min(1))
+      .optional(),
+    cursor: z.string().max(200).optional(),
+    limit: z.coerce.number().int().min(1).max(200).default(50),
+  })
+  .strict();
+
+/** Newest first; `nextCursor` is null on the last page. Items leave out `nextRunAt` (GET /v1/campaigns/{id} has it). */
+export const campaignPageSchema = z
+  .object({ campaigns: z.array(campaignSchema), nextCursor: z.string().nullable() })
+  .meta({ id: 'CampaignPage' });
+export type CampaignPage = z.infer<typeof campaignPageSchema>;
 
 export const MAX_CAMPAIGN_RUNS_PER_PAGE = 100;
 /** GET /v1/campaigns/{id}/runs: a run's progress sums its counter rows, so pages are smaller than other lists'. */

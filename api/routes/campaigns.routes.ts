@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { campaignInputSchema, campaignRunsQuerySchema } from '../../lib/schemas';
+import { campaignInputSchema, campaignRunsQuerySchema, listCampaignsQuerySchema } from '../../lib/schemas';
 import { validationError } from '../errors';
 import type { CampaignService } from '../services/campaigns.service';
 import { parseBody, parseId } from '../validate';
@@ -11,6 +11,11 @@ export function campaignsRoutes(campaigns: CampaignService): Router {
 
   router.post('/campaigns', async (req, res) => {
     res.status(201).json(await campaigns.create(parseBody(campaignInputSchema, req.body)));
+  });
+  router.get('/campaigns', async (req, res) => {
+    const query = listCampaignsQuerySchema.safeParse(req.query);
+    if (!query.success) throw validationError(query.error, 'query');
+    res.json(await campaigns.list(query.data));
   });
   router.get('/campaigns/:id', async (req, res) => {
     res.json(await campaigns.get(id(req.params.id)));

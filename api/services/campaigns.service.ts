@@ -14,11 +14,14 @@ import type {
   Audience,
   CampaignInput,
   CampaignPacing,
+  CampaignPage,
   CampaignRunPage,
   CampaignSchedule,
+  CampaignStatus,
   CampaignTriggered,
 } from '../../lib/schemas';
 import { CAMPAIGN_RUN_WORKFLOW, campaignScheduleId, type CampaignRunInput } from '../../workflows/campaign-definitions';
+import { decodeKeysetCursor, keysetPage, NEWEST_FIRST, olderThan } from '../cursor';
 import { HttpError, notFound } from '../errors';
 
 type CampaignRow = Prisma.CampaignGetPayload<object>;
@@ -162,6 +165,20 @@ export function createCampaignService({ db, temporal, taskQueue }: CampaignServi
         throw temporalUnavailable('create the schedule', error);
       }
       return toCampaignView(row);
+    },
+
+    /** Newest first; deleted campaigns only when `status` asks for them. */
+    async list(query: { status?: CampaignStatus[]; cursor?: string; limit: number }): Promise<CampaignPage> {
+      const rows = await db.campaign.findMany({
+        where: {
+          status: query.status ? { in: query.status } : { not: 'deleted' },
+          ...(query.cursor ? olderThan(decodeKeysetCursor(query.cursor)) : {}),
+        },
+        orderBy: NEWEST_FIRST,
+        take: query.limit + 1,
+      });
+      const { page, nextCursor } = keysetPage(rows, query.limit);
+      return { campaigns: page.map((row) => toCampaignView(row)), nextCursor };
     },
 
     async get(id: string) {
