@@ -106,8 +106,20 @@ export function registerCampaignRoutes(route: Route, json: Json, errors: Record<
     method: 'post',
     path: '/v1/campaigns',
     summary: 'Create a campaign on a Temporal Schedule: once ({at}) or on a cron in a time zone',
-    request: body(campaignInputSchema),
-    responses: { 201: json(campaignSchema, 'Created'), ...unavailable, ...errors },
+    description:
+      'With an Idempotency-Key, the same key again answers the same campaign (201, header Idempotent-Replayed: true) ' +
+      'and never creates a second campaign or schedule, even for concurrent requests; the key with a different body ' +
+      'is refused (422 idempotency_key_reused).',
+    request: {
+      headers: z.object({ 'Idempotency-Key': z.string().min(1).max(255).optional() }),
+      ...body(campaignInputSchema),
+    },
+    responses: {
+      201: json(campaignSchema, 'Created (or, for a replayed Idempotency-Key, the campaign it created)'),
+      422: json(errorSchema, 'The Idempotency-Key already created a different campaign (idempotency_key_reused)'),
+      503: json(errorSchema, 'Temporal unavailable; retry (with the same Idempotency-Key, if any)'),
+      ...errors,
+    },
   });
   route({
     method: 'get',

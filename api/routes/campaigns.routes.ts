@@ -2,15 +2,19 @@ import { Router } from 'express';
 import { campaignInputSchema, campaignRunsQuerySchema, listCampaignsQuerySchema } from '../../lib/schemas';
 import { validationError } from '../errors';
 import type { CampaignService } from '../services/campaigns.service';
-import { parseBody, parseId } from '../validate';
+import { idempotencyKeyOf, parseBody, parseId } from '../validate';
 
 export function campaignsRoutes(campaigns: CampaignService): Router {
   const router = Router();
   const id = (value: unknown) => parseId(value, 'id');
   const runId = (value: unknown) => parseId(value, 'runId');
 
+  // The same Idempotency-Key again answers as the first time (201, the same campaign), as POST /v1/notifications does.
   router.post('/campaigns', async (req, res) => {
-    res.status(201).json(await campaigns.create(parseBody(campaignInputSchema, req.body)));
+    const input = parseBody(campaignInputSchema, req.body);
+    const { campaign, replayed } = await campaigns.create(input, idempotencyKeyOf(req));
+    if (replayed) res.set('Idempotent-Replayed', 'true');
+    res.status(201).json(campaign);
   });
   router.get('/campaigns', async (req, res) => {
     const query = listCampaignsQuerySchema.safeParse(req.query);
