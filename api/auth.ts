@@ -59,6 +59,7 @@ export const ROUTE_SCOPES: readonly { method: string; path: string; scope: ApiKe
   { method: 'GET', path: '/topics/:key/subscribers', scope: 'users:read' },
   { method: 'POST', path: '/audiences/preview', scope: 'users:read' },
   { method: 'POST', path: '/campaigns', scope: 'notifications:send' },
+  { method: 'GET', path: '/campaigns', scope: 'notifications:read' },
   { method: 'GET', path: '/campaigns/:id', scope: 'notifications:read' },
   { method: 'DELETE', path: '/campaigns/:id', scope: 'notifications:send' },
   { method: 'POST', path: '/campaigns/:id/pause', scope: 'notifications:send' },

@@ -14,11 +14,22 @@ export class HttpError extends Error {
   }
 }
 
-export const notFound = (what: string, id: string) =>
-  new HttpError(404, `${what}_not_found`, `${what.replace(/_/g, ' ')} ${JSON.stringify(id)} does not exist`, {
-    resource: what,
-    id,
-  });
+/** A 404 whose details always name the resource and its id (the client SDK's NotFoundError reads them). */
+export const notFound = (
+  what: string,
+  id: string,
+  { message, details }: { message?: string; details?: Record<string, unknown> } = {},
+) =>
+  new HttpError(
+    404,
+    `${what}_not_found`,
+    message ?? `${what.replace(/_/g, ' ')} ${JSON.stringify(id)} does not exist`,
+    {
+      resource: what,
+      id,
+      ...details,
+    },
+  );
 
 export function validationError(error: ZodError, where = 'body'): HttpError {
   const issues = error.issues.map((issue) => ({

@@ -4,11 +4,14 @@ import {
   audiencePreviewResultSchema,
   audiencePreviewSchema,
   campaignInputSchema,
+  campaignPageSchema,
   campaignRunPageSchema,
   campaignRunSchema,
   campaignSchema,
   campaignTriggeredSchema,
   errorSchema,
+  listCampaignsQuerySchema,
+  MAX_CAMPAIGN_RUNS_PER_PAGE,
   notificationSchema,
   rescheduleNotificationSchema,
   topicInputSchema,
@@ -103,8 +106,27 @@ export function registerCampaignRoutes(route: Route, json: Json, errors: Record<
     method: 'post',
     path: '/v1/campaigns',
     summary: 'Create a campaign on a Temporal Schedule: once ({at}) or on a cron in a time zone',
-    request: body(campaignInputSchema),
-    responses: { 201: json(campaignSchema, 'Created'), ...unavailable, ...errors },
+    description:
+      'With an Idempotency-Key, the same key again answers the same campaign (201, header Idempotent-Replayed: true) ' +
+      'and never creates a second campaign or schedule, even for concurrent requests; the key with a different body ' +
+      'is refused (422 idempotency_key_reused).',
+    request: {
+      headers: z.object({ 'Idempotency-Key': z.string().min(1).max(255).optional() }),
+      ...body(campaignInputSchema),
+    },
+    responses: {
+      201: json(campaignSchema, 'Created (or, for a replayed Idempotency-Key, the campaign it created)'),
+      422: json(errorSchema, 'The Idempotency-Key already created a different campaign (idempotency_key_reused)'),
+      503: json(errorSchema, 'Temporal unavailable; retry (with the same Idempotency-Key, if any)'),
+      ...errors,
+    },
+  });
+  route({
+    method: 'get',
+    path: '/v1/campaigns',
+    summary: 'List campaigns, newest first (deleted ones only when status asks for them), keyset-paginated',
+    request: { query: listCampaignsQuerySchema },
+    responses: { 200: json(campaignPageSchema, 'A page; pass nextCursor as cursor for the next'), ...errors },
   });
   route({
     method: 'get',
@@ -147,7 +169,10 @@ export function registerCampaignRoutes(route: Route, json: Json, errors: Record<
     method: 'get',
     path: '/v1/campaigns/{id}/runs',
     summary: 'Runs, newest first',
-    request: { params: params('id'), query: page },
+    request: {
+      params: params('id'),
+      query: page.extend({ limit: z.number().int().min(1).max(MAX_CAMPAIGN_RUNS_PER_PAGE).optional() }),
+    },
     responses: {
       200: json(campaignRunPageSchema, 'A page of runs'),
       ...errors,

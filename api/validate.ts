@@ -1,4 +1,5 @@
-import type { z } from 'zod';
+import type { Request } from 'express';
+import { z } from 'zod';
 import { idSchema } from '../lib/schemas';
 import { HttpError, validationError } from './errors';
 
@@ -15,4 +16,15 @@ export function parseId(value: unknown, name: string): string {
   const result = idSchema.safeParse(value);
   if (!result.success) throw validationError(result.error, `path.${name}`);
   return result.data;
+}
+
+const idempotencyKeySchema = z.string().min(1).max(255);
+
+/** The Idempotency-Key header of a create (POST /v1/notifications, POST /v1/campaigns), when one was sent. */
+export function idempotencyKeyOf(req: Request): string | undefined {
+  const header = req.get('Idempotency-Key');
+  if (header !== undefined && !idempotencyKeySchema.safeParse(header).success) {
+    throw new HttpError(400, 'invalid_idempotency_key', 'Idempotency-Key must be 1 to 255 characters');
+  }
+  return header;
 }

@@ -1,15 +1,36 @@
 /** Campaigns (a template to an audience, on a Temporal Schedule) and their runs: /v1/campaigns. */
-import { campaignInputSchema } from '../lib/schemas';
+import { z } from 'zod';
+import { newIdempotencyKey } from '../lib/ids';
+import { campaignInputSchema, campaignRunsQuerySchema, listCampaignsQuerySchema } from '../lib/schemas';
+import { HeraldError } from './errors';
 import { enc, type NeedHttp } from './http.transport';
-import type { Campaign, CampaignInput, CampaignRun, CampaignRunPage, CampaignTriggered, PageOptions } from './types';
+import type {
+  Campaign,
+  CampaignFilter,
+  CampaignInput,
+  CampaignPage,
+  CampaignRun,
+  CampaignRunPage,
+  CampaignTriggered,
+  CreateCampaignOptions,
+  PageOptions,
+} from './types';
 import { pageQuery, parse, parseId } from './validate';
+
+const idempotencyKeySchema = z.string().min(1).max(255);
 
 export interface CampaignCalls {
   /**
-   * Creates a campaign and its schedule: once (`{ at }`, in the future) or on a cron in a time zone. Not retried
-   * after a failure that leaves unknown whether it was created (each repeat would be another campaign).
+   * Creates a campaign and its schedule: once (`{ at }`, in the future) or on a cron in a time zone. Idempotent by
+   * `idempotencyKey` (generated when you give none), so it is retried like every other call: one key, one campaign.
+   * InvalidInputError `idempotency_key_reused` when the key already created a different campaign.
    */
-  createCampaign(input: CampaignInput): Promise<Campaign>;
+  createCampaign(input: CampaignInput, options?: CreateCampaignOptions): Promise<Campaign>;
+  /**
+   * Campaigns newest first, a page at a time: pass `nextCursor` as `cursor` for the next page (null on the last).
+   * Deleted campaigns only when `status` names `deleted`. Items have no `nextRunAt` (`getCampaign` has it).
+   */
+  listCampaigns(filter?: CampaignFilter): Promise<CampaignPage>;
   /** The campaign, with its next run times while it is scheduled (`status` `deleted` once deleted). */
   getCampaign(campaignId: string): Promise<Campaign>;
   /** Deletes its schedule: no further runs; runs in progress go on (cancel them with `cancelCampaignRun`). */
@@ -41,10 +62,27 @@ export function campaignCalls(http: NeedHttp): CampaignCalls {
     return (await http(call).request<T>('POST', `${path(id)}/${verb}`, { id, repeatable })).body;
   };
   return {
-    async createCampaign(input) {
+    async createCampaign(input, options = {}) {
       const body = parse(campaignInputSchema, input);
-      return (await http('createCampaign').request<Campaign>('POST', '/v1/campaigns', { body, repeatable: false }))
-        .body;
+      const key = options.idempotencyKey ?? newIdempotencyKey();
+      parse(idempotencyKeySchema, key, ['idempotencyKey']);
+      try {
+        const headers = { 'idempotency-key': key };
+        return (await http('createCampaign').request<Campaign>('POST', '/v1/campaigns', { body, headers })).body;
+      } catch (error) {
+        if (error instanceof HeraldError) error.idempotencyKey = key;
+        throw error;
+      }
+    },
+    async listCampaigns(filter = {}) {
+      const { status, limit, ...rest } = filter;
+      const query = {
+        ...rest,
+        status: status === undefined ? undefined : [status].flat().join(','),
+        limit: limit === undefined ? undefined : String(limit),
+      };
+      parse(listCampaignsQuerySchema, query);
+      return (await http('listCampaigns').request<CampaignPage>('GET', '/v1/campaigns', { query })).body;
     },
     async getCampaign(campaignId) {
       const id = parseId(campaignId, 'campaignId');
@@ -59,7 +97,7 @@ export function campaignCalls(http: NeedHttp): CampaignCalls {
     triggerCampaign: (campaignId) => action<CampaignTriggered>('triggerCampaign', campaignId, 'trigger', false),
     async listCampaignRuns(campaignId, page) {
       const id = parseId(campaignId, 'campaignId');
-      const query = pageQuery(page);
+      const query = pageQuery(page, campaignRunsQuerySchema);
       return (await http('listCampaignRuns').request<CampaignRunPage>('GET', `${path(id)}/runs`, { query, id })).body;
     },
     async getCampaignRun(campaignId, runId) {

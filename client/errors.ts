@@ -32,6 +32,8 @@ export class HeraldError extends Error {
   readonly retryable: boolean;
   /** The event id of a failed send, so that a retry by the caller stays idempotent. */
   eventId?: string;
+  /** The Idempotency-Key of a failed createCampaign: create again with it and at most one campaign results. */
+  idempotencyKey?: string;
 
   constructor(code: string, message: string, options: HeraldErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -126,6 +128,7 @@ function issuesFrom(details: unknown): InputIssue[] {
 const FIELD_OF_CODE = new Map([
   ['invalid_idempotency_key', 'eventId'],
   ['idempotency_key_mismatch', 'eventId'],
+  ['idempotency_key_reused', 'idempotencyKey'],
   ['invalid_cursor', 'cursor'],
   ['delivery_mismatch', 'deliveryId'],
   ['schedule_in_past', 'schedule.at'],

@@ -291,13 +291,72 @@ describe('HTTP transport: query strings, partial success and calls that are not 
     schedule: { cron: '0 9 * * MON', timezone: 'Europe/Paris' },
   };
 
+  const campaignKeys = () => api.requests.map((r) => (r.headers as IncomingHttpHeaders)['idempotency-key']);
+
   it.each<[string, ScriptedResponse]>([
     ['a 502', { status: 502, body: '<html>Bad Gateway</html>' }],
     ['a 503 from Herald', refusal(503, 'temporal_unavailable')],
     ['a connection closed without an answer', { fault: 'hang-up' }],
-  ])('creating a campaign is not retried after %s: a repeat could create a second one', async (_name, failure) => {
+  ])('creating a campaign is retried after %s, with the same generated Idempotency-Key', async (_name, failure) => {
     api.enqueue(failure);
+    await client.createCampaign(campaign);
+    expect(api.requests).toHaveLength(2);
+    const [first, second] = campaignKeys();
+    expect(first).toMatch(/^idem_[A-Za-z0-9_-]+$/);
+    expect(second).toBe(first);
+    expect(api.requests[1]!.body).toEqual(api.requests[0]!.body);
+  });
+
+  it('creating a campaign sends your Idempotency-Key as given, a new one for each call without, and puts it on a failure', async () => {
+    await client.createCampaign(campaign, { idempotencyKey: 'spring-2025' });
+    await client.createCampaign(campaign);
+    await client.createCampaign(campaign);
+    const [given, generated1, generated2] = campaignKeys();
+    expect(given).toBe('spring-2025');
+    expect(generated1).not.toBe(generated2);
+
+    api.reset();
+    api.enqueue(
+      refusal(503, 'temporal_unavailable'),
+      refusal(503, 'temporal_unavailable'),
+      refusal(503, 'temporal_unavailable'),
+    );
     const error = await client.createCampaign(campaign).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TransientError);
+    expect(error).toMatchObject({ attempts: 3, idempotencyKey: campaignKeys()[0] });
+    expect(new Set(campaignKeys()).size).toBe(1);
+  });
+
+  it('the same key with another campaign is an InvalidInputError on idempotencyKey, not retried', async () => {
+    api.enqueue(
+      refusal(422, 'idempotency_key_reused', 'already created a different campaign', { campaignId: 'cmp_1' }),
+    );
+    const error = await client.createCampaign(campaign, { idempotencyKey: 'k1' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InvalidInputError);
+    expect(error).toMatchObject({
+      code: 'idempotency_key_reused',
+      field: 'idempotencyKey',
+      idempotencyKey: 'k1',
+      details: { campaignId: 'cmp_1' },
+      retryable: false,
+    });
+    expect(api.requests).toHaveLength(1);
+  });
+
+  it('listCampaigns sends its filter as the query: a list of statuses as one comma list', async () => {
+    await client.listCampaigns({ status: ['active', 'deleted'], limit: 20, cursor: 'abc' });
+    expect(api.lastRequest()).toMatchObject({
+      method: 'GET',
+      path: '/v1/campaigns',
+      query: { status: 'active,deleted', limit: '20', cursor: 'abc' },
+    });
+    await client.listCampaigns();
+    expect(api.lastRequest()).toMatchObject({ path: '/v1/campaigns', query: {} });
+  });
+
+  it('triggering a run is still not retried after a 503: each repeat would be one more run', async () => {
+    api.enqueue(refusal(503, 'temporal_unavailable'));
+    const error = await client.triggerCampaign('cmp_1').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TransientError);
     expect(error).toMatchObject({ attempts: 1 });
     expect((error as Error).message).toContain('not retried');
@@ -394,6 +453,10 @@ describe('HTTP transport: query strings, partial success and calls that are not 
       [() => client.rescheduleNotification('ntf_1', 'tomorrow'), 'sendAt'],
       [() => client.retryNotifications({ status: 'delivered' as 'failed' }), 'status'],
       [() => client.cancelCampaignRun('cmp_1', ''), 'runId'],
+      [() => client.listCampaignRuns('cmp_1', { limit: 101 }), 'limit'],
+      [() => client.listCampaigns({ status: 'archived' as 'active' }), 'status.0'],
+      [() => client.listCampaigns({ limit: 201 }), 'limit'],
+      [() => client.createCampaign(campaign, { idempotencyKey: 'k'.repeat(256) }), 'idempotencyKey'],
     ];
     for (const [call, field] of cases) {
       await expect(call()).rejects.toMatchObject({ name: 'InvalidInputError', field });

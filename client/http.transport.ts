@@ -1,10 +1,10 @@
 /**
  * Herald's HTTP API, for services that cannot reach the Temporal cluster. Almost every call is safe to repeat (sends
- * carry their event id as Idempotency-Key and in the body; everything else is a read, an upsert, a delete or a state
- * change that a second time leaves as it is), so transient failures — network errors, timeouts, 408, 429 and 5xx —
- * are retried with exponential backoff and jitter, honouring Retry-After, a bounded number of times; then a
- * TransientError says so. The calls that are not (creating a campaign, triggering a run: each repeat is one more) are
- * retried only when the failure proves Herald did not act on the request.
+ * and campaign creations carry an Idempotency-Key; everything else is a read, an upsert, a delete or a state change
+ * that a second time leaves as it is), so transient failures — network errors, timeouts, 408, 429 and 5xx — are
+ * retried with exponential backoff and jitter, honouring Retry-After, a bounded number of times; then a
+ * TransientError says so. The call that is not (triggering a campaign run: each repeat is one more) is retried only
+ * when the failure proves Herald did not act on the request.
  */
 import { HeraldError, heraldErrorFrom, TransientError, type HeraldErrorOptions } from './errors';
 import type {

@@ -11,14 +11,17 @@ import type {
   bulkUserResultSchema,
   bulkUsersResultSchema,
   campaignInputSchema,
+  campaignPageSchema,
   campaignRunPageSchema,
   campaignRunSchema,
   campaignSchema,
+  CampaignStatus,
   campaignTriggeredSchema,
   categoryInputSchema,
   categorySchema,
   deviceInputSchema,
   deviceSchema,
+  listCampaignsQuerySchema,
   listNotificationsQuerySchema,
   notificationPageSchema,
   notificationSchema,
@@ -47,7 +50,7 @@ import type {
   userSchema,
 } from '../lib/schemas';
 
-export type { NotificationStatus };
+export type { CampaignStatus, NotificationStatus };
 
 /** `eventId` is optional: the client adds one when you give none, and reuses it on its retries. */
 export type SendNotificationInput = z.input<typeof sendNotificationSchema>;
@@ -139,6 +142,24 @@ export type Campaign = z.output<typeof campaignSchema>;
 export type CampaignTriggered = z.output<typeof campaignTriggeredSchema>;
 export type CampaignRun = z.output<typeof campaignRunSchema>;
 export type CampaignRunPage = z.output<typeof campaignRunPageSchema>;
+export type CampaignPage = z.output<typeof campaignPageSchema>;
+
+/** GET /v1/campaigns: newest first; deleted campaigns only when `status` names `deleted`. */
+export type CampaignFilter = Omit<z.input<typeof listCampaignsQuerySchema>, 'status' | 'limit'> & {
+  /** One status or several (any of them); default `active` and `paused`. */
+  status?: CampaignStatus | CampaignStatus[];
+  /** 1 to 200 (default 50). */
+  limit?: number;
+};
+
+export interface CreateCampaignOptions {
+  /**
+   * The Idempotency-Key: the same key is the same campaign (and schedule), however often it is sent. The client
+   * generates one when you give none and reuses it on its retries; a failed call carries it as `error.idempotencyKey`.
+   * 1 to 255 characters.
+   */
+  idempotencyKey?: string;
+}
 
 /** A send after the client's validation: the event id is always set. */
 export type KeyedSendInput = z.output<typeof sendNotificationSchema> & { eventId: string };

@@ -19,7 +19,10 @@ export function parseId(value: unknown, name: string): string {
 }
 
 /** `cursor` and `limit` of a paged list, checked as the route checks its query; sent as given. */
-export function pageQuery(options: PageOptions = {}): Record<string, string | undefined> {
-  parse(pageQuerySchema, options);
+export function pageQuery(
+  options: PageOptions = {},
+  schema: z.ZodType = pageQuerySchema,
+): Record<string, string | undefined> {
+  parse(schema, options);
   return { cursor: options.cursor, limit: options.limit === undefined ? undefined : String(options.limit) };
 }

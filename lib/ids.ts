@@ -9,6 +9,8 @@ export const newDeliveryId = () => randomId('dlv');
 export const newDeviceId = () => randomId('dev');
 export const newEventKey = () => randomId('evt');
 export const newCampaignId = () => randomId('cmp');
+/** An Idempotency-Key for a create the caller gave none for (the client SDK's createCampaign). */
+export const newIdempotencyKey = () => randomId('idem');
 
 /** 40 hex characters of sha256: the same key always gives the same digest, and the digest never reveals the key. */
 const keyDigest = (idempotencyKey: string) => createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 40);

@@ -476,10 +476,18 @@ export const bulkRetrySchema = z
   .meta({ id: 'BulkRetryInput' });
 export type BulkRetryInput = z.infer<typeof bulkRetrySchema>;
 
+/**
+ * A notification a bulk re-drive did not re-drive. `code`: `notification_not_found` (no such id),
+ * `not_retryable` (its status is not one re-driven), `not_selected` (created before `since`, or beyond `limit`),
+ * or the error code of a re-drive that could not start (`temporal_unavailable`).
+ */
+export const redriveSkippedSchema = z.object({ id: z.string(), code: z.string(), reason: z.string() });
+export type RedriveSkipped = z.infer<typeof redriveSkippedSchema>;
+
 export const redriveResultSchema = z
   .object({
     redriven: z.array(z.object({ id: z.string(), redrive: z.number().int() })),
-    skipped: z.array(z.object({ id: z.string(), reason: z.string() })),
+    skipped: z.array(redriveSkippedSchema),
     more: z.boolean(),
   })
   .meta({ id: 'RedriveResult' });
@@ -719,6 +727,7 @@ export const campaignInputSchema = z
 export type CampaignInput = z.infer<typeof campaignInputSchema>;
 
 export const CAMPAIGN_STATUSES = ['active', 'paused', 'deleted'] as const;
+export type CampaignStatus = (typeof CAMPAIGN_STATUSES)[number];
 export const campaignSchema = z
   .object({
     id: z.string(),
@@ -766,6 +775,34 @@ export type CampaignRunView = z.infer<typeof campaignRunSchema>;
 
 export const campaignTriggeredSchema = z.object({ campaignId: z.string(), triggered: z.boolean() });
 export type CampaignTriggered = z.infer<typeof campaignTriggeredSchema>;
+
+/**
+ * GET /v1/campaigns: newest first, keyset-paginated like GET /v1/notifications. Deleted campaigns are left out unless
+ * `status` names `deleted`.
+ */
+export const listCampaignsQuerySchema = z
+  .object({
+    status: z
+      .string()
+      .transform((value) => value.split(',').map((s) => s.trim()))
+      .pipe(z.array(z.enum(CAMPAIGN_STATUSES)).min(1))
+      .optional(),
+    cursor: z.string().max(200).optional(),
+    limit: z.coerce.number().int().min(1).max(200).default(50),
+  })
+  .strict();
+
+/** Newest first; `nextCursor` is null on the last page. Items leave out `nextRunAt` (GET /v1/campaigns/{id} has it). */
+export const campaignPageSchema = z
+  .object({ campaigns: z.array(campaignSchema), nextCursor: z.string().nullable() })
+  .meta({ id: 'CampaignPage' });
+export type CampaignPage = z.infer<typeof campaignPageSchema>;
+
+export const MAX_CAMPAIGN_RUNS_PER_PAGE = 100;
+/** GET /v1/campaigns/{id}/runs: a run's progress sums its counter rows, so pages are smaller than other lists'. */
+export const campaignRunsQuerySchema = pageQuerySchema.extend({
+  limit: z.coerce.number().int().min(1).max(MAX_CAMPAIGN_RUNS_PER_PAGE).default(MAX_CAMPAIGN_RUNS_PER_PAGE),
+});
 
 /** Newest first; `nextCursor` is null on the last page. */
 export const campaignRunPageSchema = z.object({ runs: z.array(campaignRunSchema), nextCursor: z.string().nullable() });

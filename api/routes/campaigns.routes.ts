@@ -1,16 +1,25 @@
 import { Router } from 'express';
-import { campaignInputSchema, pageQuerySchema } from '../../lib/schemas';
+import { campaignInputSchema, campaignRunsQuerySchema, listCampaignsQuerySchema } from '../../lib/schemas';
 import { validationError } from '../errors';
 import type { CampaignService } from '../services/campaigns.service';
-import { parseBody, parseId } from '../validate';
+import { idempotencyKeyOf, parseBody, parseId } from '../validate';
 
 export function campaignsRoutes(campaigns: CampaignService): Router {
   const router = Router();
   const id = (value: unknown) => parseId(value, 'id');
   const runId = (value: unknown) => parseId(value, 'runId');
 
+  // The same Idempotency-Key again answers as the first time (201, the same campaign), as POST /v1/notifications does.
   router.post('/campaigns', async (req, res) => {
-    res.status(201).json(await campaigns.create(parseBody(campaignInputSchema, req.body)));
+    const input = parseBody(campaignInputSchema, req.body);
+    const { campaign, replayed } = await campaigns.create(input, idempotencyKeyOf(req));
+    if (replayed) res.set('Idempotent-Replayed', 'true');
+    res.status(201).json(campaign);
+  });
+  router.get('/campaigns', async (req, res) => {
+    const query = listCampaignsQuerySchema.safeParse(req.query);
+    if (!query.success) throw validationError(query.error, 'query');
+    res.json(await campaigns.list(query.data));
   });
   router.get('/campaigns/:id', async (req, res) => {
     res.json(await campaigns.get(id(req.params.id)));
@@ -30,9 +39,9 @@ export function campaignsRoutes(campaigns: CampaignService): Router {
   });
 
   router.get('/campaigns/:id/runs', async (req, res) => {
-    const query = pageQuerySchema.safeParse(req.query);
+    const query = campaignRunsQuerySchema.safeParse(req.query);
     if (!query.success) throw validationError(query.error, 'query');
-    res.json(await campaigns.listRuns(id(req.params.id), query.data.cursor, Math.min(query.data.limit, 100)));
+    res.json(await campaigns.listRuns(id(req.params.id), query.data.cursor, query.data.limit));
   });
   router.get('/campaigns/:id/runs/:runId', async (req, res) => {
     res.json(await campaigns.getRun(id(req.params.id), runId(req.params.runId)));

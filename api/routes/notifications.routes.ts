@@ -4,19 +4,13 @@ import type { Db } from '../../lib/db';
 import { rescheduleNotificationSchema, sendNotificationSchema } from '../../lib/schemas';
 import { HttpError } from '../errors';
 import type { NotificationService } from '../services/notifications.service';
-import { parseBody, parseId } from '../validate';
-
-const idempotencyKeyHeader = z.string().min(1).max(255);
+import { idempotencyKeyOf, parseBody, parseId } from '../validate';
 
 export function notificationsRoutes(notifications: NotificationService): Router {
   const router = Router();
   router.post('/notifications', async (req, res) => {
     const input = parseBody(sendNotificationSchema, req.body);
-    const header = req.get('Idempotency-Key');
-    if (header !== undefined && !idempotencyKeyHeader.safeParse(header).success) {
-      throw new HttpError(400, 'invalid_idempotency_key', 'Idempotency-Key must be 1 to 255 characters');
-    }
-    const { id, status, replayed } = await notifications.send(input, header);
+    const { id, status, replayed } = await notifications.send(input, idempotencyKeyOf(req));
     if (replayed) res.set('Idempotent-Replayed', 'true');
     res.status(202).json({ id, status });
   });

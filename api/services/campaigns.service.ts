@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
 import {
   MONTHS,
+  ScheduleAlreadyRunning,
   ScheduleNotFoundError,
   ScheduleOverlapPolicy,
   WorkflowNotFoundError,
@@ -14,11 +16,14 @@ import type {
   Audience,
   CampaignInput,
   CampaignPacing,
+  CampaignPage,
   CampaignRunPage,
   CampaignSchedule,
+  CampaignStatus,
   CampaignTriggered,
 } from '../../lib/schemas';
 import { CAMPAIGN_RUN_WORKFLOW, campaignScheduleId, type CampaignRunInput } from '../../workflows/campaign-definitions';
+import { decodeKeysetCursor, keysetPage, NEWEST_FIRST, olderThan } from '../cursor';
 import { HttpError, notFound } from '../errors';
 
 type CampaignRow = Prisma.CampaignGetPayload<object>;
@@ -58,6 +63,31 @@ function scheduleSpec(schedule: CampaignSchedule): ScheduleSpec {
     timezone: 'UTC',
   };
 }
+
+/** JSON with its object keys sorted, so that the same request always has the same text (and hash). */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value).filter(([, v]) => v !== undefined);
+    entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/**
+ * What a request for a campaign asks for, as a digest: of the validated input (defaults applied), so key order and
+ * defaults spelled out make no difference, and any other change does.
+ */
+const requestHash = (input: CampaignInput) => createHash('sha256').update(canonicalJson(input)).digest('hex');
+
+export interface CreatedCampaign {
+  campaign: CampaignView;
+  /** True when the Idempotency-Key had already created this campaign: this request changed nothing. */
+  replayed: boolean;
+}
+
+type CampaignView = ReturnType<typeof toCampaignView>;
 
 function toCampaignView(row: CampaignRow, nextRunAt?: string[]) {
   return {
@@ -109,8 +139,97 @@ export function createCampaignService({ db, temporal, taskQueue }: CampaignServi
     }
   }
 
+  /**
+   * Inserts the campaign unless its idempotency key is taken (ON CONFLICT DO NOTHING: a concurrent insert of the
+   * same key waits for the first to commit, then inserts nothing). Returns the new id, or undefined if the key is taken.
+   */
+  async function insertCampaign(input: CampaignInput, key: string | undefined, hash: string) {
+    const id = newCampaignId();
+    const now = new Date();
+    const json = (value: unknown) => JSON.stringify(value);
+    const rows = await db.$queryRaw<{ id: string }[]>`
+      INSERT INTO campaigns (id, name, template_id, category, audience, data, channels, schedule, pacing, status,
+                             created_at, updated_at, idempotency_key, request_hash)
+      VALUES (${id}, ${input.name}, ${input.template}, ${input.category ?? null}, ${json(input.audience)}::jsonb,
+              ${json(input.data ?? {})}::jsonb, ${input.channels ?? []}::text[], ${json(input.schedule)}::jsonb,
+              ${json(input.pacing ?? {})}::jsonb, 'active', ${now}, ${now}, ${key ?? null}, ${key ? hash : null})
+      ON CONFLICT (idempotency_key) DO NOTHING
+      RETURNING id`;
+    return rows[0]?.id;
+  }
+
+  /** The campaign an idempotency key created, if any; 422 when it was created by a different request. */
+  async function replay(key: string, hash: string): Promise<CreatedCampaign | undefined> {
+    const [holder] = await db.$queryRaw<{ id: string; request_hash: string | null }[]>`
+      SELECT id, request_hash FROM campaigns WHERE idempotency_key = ${key}`;
+    if (!holder) return undefined;
+    if (holder.request_hash !== hash) {
+      throw new HttpError(
+        422,
+        'idempotency_key_reused',
+        'this Idempotency-Key already created a different campaign; use a new key for a new campaign',
+        { campaignId: holder.id },
+      );
+    }
+    const row = await db.campaign.findUniqueOrThrow({ where: { id: holder.id } });
+    // Only an active campaign can lack its schedule: its first request failed to reach Temporal and kept the row.
+    if (row.status === 'active') await createSchedule(row, true);
+    return { campaign: toCampaignView(row), replayed: true };
+  }
+
+  /**
+   * Creates a campaign's schedule from its row. One that exists already (made by an earlier or concurrent request
+   * with the same key) is the campaign's: the schedule id derives from the campaign id, so there is never a second.
+   * An invalid spec deletes the row (nothing was created). Temporal unreachable: a campaign without a key is deleted
+   * (nobody could finish it); one with a key is kept, and the same key again creates its schedule.
+   */
+  async function createSchedule(row: CampaignRow, keyed: boolean): Promise<void> {
+    const campaign = toCampaignView(row);
+    const pacing = campaign.pacing;
+    const args: [CampaignRunInput] = [{ campaignId: row.id, ...(Object.keys(pacing).length > 0 ? { pacing } : {}) }];
+    try {
+      await temporal.schedule.create({
+        scheduleId: campaignScheduleId(row.id),
+        spec: scheduleSpec(campaign.schedule),
+        action: {
+          type: 'startWorkflow',
+          workflowType: CAMPAIGN_RUN_WORKFLOW,
+          workflowId: campaignScheduleId(row.id),
+          taskQueue,
+          args,
+        },
+        // A run still going when the next one is due: the next waits for it (two runs never compete).
+        policies: { overlap: ScheduleOverlapPolicy.BUFFER_ONE, catchupWindow: '1 day' },
+        state: 'at' in campaign.schedule ? { remainingActions: 1, note: 'one-off campaign' } : {},
+      });
+    } catch (error) {
+      if (error instanceof ScheduleAlreadyRunning) return;
+      // The client turns the server's "Invalid schedule spec" (e.g. a minute of 99) into a TypeError.
+      if (error instanceof TypeError) {
+        await db.campaign.deleteMany({ where: { id: row.id } });
+        throw new HttpError(400, 'invalid_schedule', `schedule: ${error.message}`);
+      }
+      if (!keyed) await db.campaign.deleteMany({ where: { id: row.id } });
+      throw new HttpError(
+        503,
+        'temporal_unavailable',
+        `could not create the schedule: ${(error as Error).message}${keyed ? ' (send the same Idempotency-Key again)' : ''}`,
+      );
+    }
+  }
+
   return {
-    async create(input: CampaignInput) {
+    /**
+     * Creates the campaign's row, then its schedule. With an Idempotency-Key, the row is inserted only if no campaign
+     * holds the key (the unique index decides between concurrent requests), so the key always names one campaign and
+     * one schedule; the key again answers that campaign, creating its schedule if an earlier attempt could not.
+     */
+    async create(input: CampaignInput, idempotencyKey?: string): Promise<CreatedCampaign> {
+      const hash = requestHash(input);
+      if (idempotencyKey) {
+        const existing = await replay(idempotencyKey, hash);
+        if (existing) return existing;
+      }
       const [template, topic] = await Promise.all([
         db.template.findUnique({ where: { id: input.template }, select: { id: true } }),
         'topic' in input.audience
@@ -123,45 +242,35 @@ export function createCampaignService({ db, temporal, taskQueue }: CampaignServi
         throw new HttpError(400, 'schedule_in_past', 'schedule.at must be in the future (use trigger to send now)');
       }
 
-      const id = newCampaignId();
-      const pacing = input.pacing ?? {};
-      const row = await db.campaign.create({
-        data: {
-          id,
-          name: input.name,
-          templateId: input.template,
-          category: input.category ?? null,
-          audience: input.audience as Prisma.InputJsonValue,
-          data: (input.data ?? {}) as Prisma.InputJsonValue,
-          channels: input.channels ?? [],
-          schedule: input.schedule as Prisma.InputJsonValue,
-          pacing: pacing as Prisma.InputJsonValue,
-          status: 'active',
-        },
-      });
-      const args: [CampaignRunInput] = [{ campaignId: id, ...(input.pacing ? { pacing } : {}) }];
-      try {
-        await temporal.schedule.create({
-          scheduleId: campaignScheduleId(id),
-          spec: scheduleSpec(input.schedule),
-          action: {
-            type: 'startWorkflow',
-            workflowType: CAMPAIGN_RUN_WORKFLOW,
-            workflowId: campaignScheduleId(id),
-            taskQueue,
-            args,
-          },
-          // A run still going when the next one is due: the next waits for it (two runs never compete).
-          policies: { overlap: ScheduleOverlapPolicy.BUFFER_ONE, catchupWindow: '1 day' },
-          state: 'at' in input.schedule ? { remainingActions: 1, note: 'one-off campaign' } : {},
-        });
-      } catch (error) {
-        await db.campaign.delete({ where: { id } });
-        // The client turns the server's "Invalid schedule spec" (e.g. a minute of 99) into a TypeError.
-        if (error instanceof TypeError) throw new HttpError(400, 'invalid_schedule', `schedule: ${error.message}`);
-        throw temporalUnavailable('create the schedule', error);
+      const id = await insertCampaign(input, idempotencyKey, hash);
+      if (!id) {
+        // A concurrent request with the same key won the insert: answer with its campaign.
+        const existing = await replay(idempotencyKey!, hash);
+        if (existing) return existing;
+        // ...which it has deleted since, its schedule refused as invalid (as this request's would be).
+        throw new HttpError(
+          409,
+          'idempotency_key_in_use',
+          'a request with this Idempotency-Key failed meanwhile; retry',
+        );
       }
-      return toCampaignView(row);
+      const row = await db.campaign.findUniqueOrThrow({ where: { id } });
+      await createSchedule(row, idempotencyKey !== undefined);
+      return { campaign: toCampaignView(row), replayed: false };
+    },
+
+    /** Newest first; deleted campaigns only when `status` asks for them. */
+    async list(query: { status?: CampaignStatus[]; cursor?: string; limit: number }): Promise<CampaignPage> {
+      const rows = await db.campaign.findMany({
+        where: {
+          status: query.status ? { in: query.status } : { not: 'deleted' },
+          ...(query.cursor ? olderThan(decodeKeysetCursor(query.cursor)) : {}),
+        },
+        orderBy: NEWEST_FIRST,
+        take: query.limit + 1,
+      });
+      const { page, nextCursor } = keysetPage(rows, query.limit);
+      return { campaigns: page.map((row) => toCampaignView(row)), nextCursor };
     },
 
     async get(id: string) {

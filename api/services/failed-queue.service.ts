@@ -5,23 +5,13 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Db, Prisma } from '../../lib/db';
 import { redriveWorkflowId } from '../../lib/ids';
-import type { BulkRetryInput, NotificationSummary, RedriveStarted } from '../../lib/schemas';
+import type { BulkRetryInput, NotificationSummary, RedriveSkipped, RedriveStarted } from '../../lib/schemas';
 import { NOTIFICATION_WORKFLOW, notificationOpenedSignal } from '../../workflows/definitions';
+import { decodeKeysetCursor, keysetPage, NEWEST_FIRST, olderThan } from '../cursor';
 import { HttpError, notFound } from '../errors';
 import { toNotificationSummary } from './notifications.service';
 
 const REDRIVABLE = ['failed', 'partially_delivered'];
-
-function encodeCursor(row: { createdAt: Date; id: string }): string {
-  return Buffer.from(`${row.createdAt.toISOString()}|${row.id}`).toString('base64url');
-}
-
-function decodeCursor(cursor: string): { createdAt: Date; id: string } {
-  const [at, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  const createdAt = new Date(at ?? '');
-  if (!id || Number.isNaN(createdAt.getTime())) throw new HttpError(400, 'invalid_cursor', 'cursor is not valid');
-  return { createdAt, id };
-}
 
 export interface FailedQueueDeps {
   db: Db;
@@ -52,6 +42,22 @@ export function createFailedQueueService({ db, temporal, taskQueue }: FailedQueu
     return n;
   }
 
+  /** Each id given to a bulk re-drive that was not in its batch, and why: unknown, not failed, or not selected. */
+  async function whyNotSelected(input: BulkRetryInput, statuses: string[], inBatch: Set<string>) {
+    const ids = [...new Set(input.ids)].filter((id) => !inBatch.has(id));
+    const rows = await db.notification.findMany({ where: { id: { in: ids } }, select: { id: true, status: true } });
+    const statusOf = new Map(rows.map((r) => [r.id, r.status]));
+    return ids.map((id): RedriveSkipped => {
+      const status = statusOf.get(id);
+      if (status === undefined) {
+        return { id, code: 'notification_not_found', reason: `notification ${JSON.stringify(id)} does not exist` };
+      }
+      if (!statuses.includes(status)) return { id, code: 'not_retryable', reason: `notification is ${status}` };
+      // It can be re-driven, but this call left it out: created before `since`, or past `limit` (then `more` is true).
+      return { id, code: 'not_selected', reason: 'created before `since`, or beyond `limit` (see `more`)' };
+    });
+  }
+
   return {
     async list(query: {
       status?: string[];
@@ -59,28 +65,19 @@ export function createFailedQueueService({ db, temporal, taskQueue }: FailedQueu
       cursor?: string;
       limit: number;
     }): Promise<{ notifications: NotificationSummary[]; nextCursor: string | null }> {
-      const after = query.cursor ? decodeCursor(query.cursor) : undefined;
       const where: Prisma.NotificationWhereInput = {
         ...(query.status ? { status: { in: query.status } } : {}),
         ...(query.userId ? { userId: query.userId } : {}),
-        ...(after
-          ? {
-              OR: [{ createdAt: { lt: after.createdAt } }, { createdAt: after.createdAt, id: { lt: after.id } }],
-            }
-          : {}),
+        ...(query.cursor ? olderThan(decodeKeysetCursor(query.cursor)) : {}),
       };
       const rows = await db.notification.findMany({
         where,
         include: { deliveries: true },
-        orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+        orderBy: NEWEST_FIRST,
         take: query.limit + 1,
       });
-      const page = rows.slice(0, query.limit);
-      const last = page[page.length - 1];
-      return {
-        notifications: page.map(toNotificationSummary),
-        nextCursor: rows.length > query.limit && last ? encodeCursor(last) : null,
-      };
+      const { page, nextCursor } = keysetPage(rows, query.limit);
+      return { notifications: page.map(toNotificationSummary), nextCursor };
     },
 
     /** Re-drives one notification's failed targets; 409 unless it ended failed or partially delivered. */
@@ -111,21 +108,24 @@ export function createFailedQueueService({ db, temporal, taskQueue }: FailedQueu
       });
       const batch = rows.slice(0, input.limit);
       const redriven: { id: string; redrive: number }[] = [];
-      const skipped: { id: string; reason: string }[] = [];
+      const skipped: RedriveSkipped[] = [];
       // A few starts at a time: a bulk re-drive after an outage must not flood Temporal itself.
       for (let i = 0; i < batch.length; i += 20) {
         const results = await Promise.allSettled(batch.slice(i, i + 20).map((row) => startRedrive(row)));
         results.forEach((result, j) => {
           const row = batch[i + j]!;
           if (result.status === 'fulfilled') redriven.push({ id: row.id, redrive: result.value });
-          else skipped.push({ id: row.id, reason: (result.reason as Error).message });
+          else {
+            const error = result.reason as Error;
+            skipped.push({
+              id: row.id,
+              code: error instanceof HttpError ? error.code : 'internal_error',
+              reason: error.message,
+            });
+          }
         });
       }
-      if (input.ids) {
-        const found = new Set(batch.map((r) => r.id));
-        for (const id of input.ids)
-          if (!found.has(id)) skipped.push({ id, reason: 'not failed or partially delivered' });
-      }
+      if (input.ids) skipped.push(...(await whyNotSelected(input, statuses, new Set(batch.map((r) => r.id)))));
       return { redriven, skipped, more: rows.length > input.limit };
     },
 

@@ -19,8 +19,12 @@ export function createTemplateService(db: Db, options: TemplateServiceOptions = 
     const row = await db.templateVersion.findUnique({
       where: { templateId_version: { templateId: id, version: number } },
     });
-    if (!row)
-      throw new HttpError(404, 'template_version_not_found', `template ${JSON.stringify(id)} has no version ${number}`);
+    if (!row) {
+      throw notFound('template_version', id, {
+        message: `template ${JSON.stringify(id)} has no version ${number}`,
+        details: { version: number },
+      });
+    }
     return { template, row, content: templateInputSchema.parse(row.content) };
   }
 

@@ -587,7 +587,7 @@ describe('notifications: list, retry, reschedule', () => {
     expect(again).toMatchObject({ code: 'not_retryable', status: 409 });
   });
 
-  it('retryNotifications re-drives the failed ones among the ids given and says why it skipped the others', async () => {
+  it('retryNotifications re-drives the failed ones among the ids given and says why it skipped each of the others', async () => {
     const userId = await createUser();
     fakes.twilio.enqueue(twilioError(400, 21606, "The 'From' phone number is not a valid, SMS-capable number"));
     const bad = await overHttp.send({ userId, template: 'shipped', data: order('F-2'), channels: ['sms'] });
@@ -595,9 +595,12 @@ describe('notifications: list, retry, reschedule', () => {
     const good = await overHttp.send({ userId, template: 'shipped', data: order('F-3'), channels: ['sms'] });
     expect((await waitForNotification(herald, good.id)).status).toBe('delivered');
 
-    expect(await overHttp.retryNotifications({ ids: [bad.id, good.id] })).toEqual({
+    expect(await overHttp.retryNotifications({ ids: [bad.id, good.id, 'ntf_unknown'] })).toEqual({
       redriven: [{ id: bad.id, redrive: 1 }],
-      skipped: [{ id: good.id, reason: 'not failed or partially delivered' }],
+      skipped: [
+        { id: good.id, code: 'not_retryable', reason: 'notification is delivered' },
+        { id: 'ntf_unknown', code: 'notification_not_found', reason: 'notification "ntf_unknown" does not exist' },
+      ],
       more: false,
     });
     const { workflowId } = await herald.db.prisma.notification.findUniqueOrThrow({ where: { id: bad.id } });

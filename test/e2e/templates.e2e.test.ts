@@ -110,7 +110,16 @@ describe('versions', () => {
     });
     const first = await herald.api('GET', '/v1/templates/pinned/versions/1');
     expect(first.body).toMatchObject({ version: 1, channels: { sms: { body: 'v1: hello {{ name }}' } } });
-    expect((await herald.api('GET', '/v1/templates/pinned/versions/9')).status).toBe(404);
+    // Like every other 404, the error names the resource and its id (and here the version asked for).
+    const missing = await herald.api('GET', '/v1/templates/pinned/versions/9');
+    expect([missing.status, missing.body.error]).toEqual([
+      404,
+      {
+        code: 'template_version_not_found',
+        message: 'template "pinned" has no version 9',
+        details: { resource: 'template_version', id: 'pinned', version: 9 },
+      },
+    ]);
   });
 });
 
