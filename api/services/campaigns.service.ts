@@ -145,14 +145,16 @@ export function createCampaignService({ db, temporal, taskQueue }: CampaignServi
    */
   async function insertCampaign(input: CampaignInput, key: string | undefined, hash: string) {
     const id = newCampaignId();
-    const now = new Date();
+    // Timestamps are stored in UTC without a zone (as Prisma writes them), whatever the session's time zone.
+    const now = new Date().toISOString();
     const json = (value: unknown) => JSON.stringify(value);
     const rows = await db.$queryRaw<{ id: string }[]>`
       INSERT INTO campaigns (id, name, template_id, category, audience, data, channels, schedule, pacing, status,
                              created_at, updated_at, idempotency_key, request_hash)
       VALUES (${id}, ${input.name}, ${input.template}, ${input.category ?? null}, ${json(input.audience)}::jsonb,
               ${json(input.data ?? {})}::jsonb, ${input.channels ?? []}::text[], ${json(input.schedule)}::jsonb,
-              ${json(input.pacing ?? {})}::jsonb, 'active', ${now}, ${now}, ${key ?? null}, ${key ? hash : null})
+              ${json(input.pacing ?? {})}::jsonb, 'active', (${now}::timestamptz AT TIME ZONE 'UTC'),
+              (${now}::timestamptz AT TIME ZONE 'UTC'), ${key ?? null}, ${key ? hash : null})
       ON CONFLICT (idempotency_key) DO NOTHING
       RETURNING id`;
     return rows[0]?.id;
