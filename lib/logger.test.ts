@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream';
 import { createLogger, registerSecrets } from './logger';
+import { PinoTemporalLogger } from './temporal-runtime';
 
 function capture() {
   const lines: string[] = [];
@@ -43,5 +44,21 @@ describe('log redaction', () => {
       expect(out).not.toContain(value);
     }
     expect(out).toContain('4242@worker-1.herald.internal');
+  });
+});
+
+describe("the Temporal SDK's log lines", () => {
+  it('keeps warnings, but not the one about the per-channel activity-only workers having no workflows', () => {
+    const { logger, text } = capture();
+    const sdk = new PinoTemporalLogger(logger);
+    sdk.warn('No workflows registered, not polling for workflow tasks', { taskQueue: 'herald-sms' });
+    sdk.warn('Activity failed', { activityType: 'deliverSms', attempt: 3 });
+    const lines = text()
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines).toEqual([
+      expect.objectContaining({ level: 40, component: 'temporal', msg: 'Activity failed', activityType: 'deliverSms' }),
+    ]);
   });
 });

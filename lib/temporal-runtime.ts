@@ -19,11 +19,18 @@ const PINO_LEVEL: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'
 };
 
 /** Forwards SDK logs to a pino logger that can be swapped (the test harness points it at each test's logger). */
-class PinoTemporalLogger implements TemporalLogger {
+/**
+ * SDK warnings about what Herald does on purpose: the per-channel queues' workers run activities only, so "no
+ * workflows registered" is their normal state, not something an operator should be warned about at every start.
+ */
+const EXPECTED_BY_DESIGN = [/^No workflows registered, not polling for workflow tasks$/];
+
+export class PinoTemporalLogger implements TemporalLogger {
   constructor(public target: Logger | undefined) {}
 
   log(level: LogLevel, message: string, meta: LogMetadata = {}): void {
     if (!this.target) return;
+    if (level === 'WARN' && EXPECTED_BY_DESIGN.some((pattern) => pattern.test(message))) level = 'DEBUG';
     const { error, ...rest } = meta as LogMetadata & { error?: unknown };
     const fields = { component: 'temporal', ...rest, ...(error !== undefined ? { err: error } : {}) };
     this.target[PINO_LEVEL[level] ?? 'info'](fields, message);
