@@ -140,40 +140,45 @@ export function createCampaignService({ db, temporal, taskQueue }: CampaignServi
   }
 
   /**
-   * Inserts the campaign unless its idempotency key is taken (ON CONFLICT DO NOTHING: a concurrent insert of the
-   * same key waits for the first to commit, then inserts nothing). Returns the new id, or undefined if the key is taken.
+   * Inserts the campaign unless its idempotency key is taken (`skipDuplicates` is ON CONFLICT DO NOTHING: a concurrent
+   * insert of the same key waits for the first to commit, then inserts nothing). Returns the new row, or undefined if
+   * the key is taken.
    */
   async function insertCampaign(input: CampaignInput, key: string | undefined, hash: string) {
-    const id = newCampaignId();
-    // Timestamps are stored in UTC without a zone (as Prisma writes them), whatever the session's time zone.
-    const now = new Date().toISOString();
-    const json = (value: unknown) => JSON.stringify(value);
-    const rows = await db.$queryRaw<{ id: string }[]>`
-      INSERT INTO campaigns (id, name, template_id, category, audience, data, channels, schedule, pacing, status,
-                             created_at, updated_at, idempotency_key, request_hash)
-      VALUES (${id}, ${input.name}, ${input.template}, ${input.category ?? null}, ${json(input.audience)}::jsonb,
-              ${json(input.data ?? {})}::jsonb, ${input.channels ?? []}::text[], ${json(input.schedule)}::jsonb,
-              ${json(input.pacing ?? {})}::jsonb, 'active', (${now}::timestamptz AT TIME ZONE 'UTC'),
-              (${now}::timestamptz AT TIME ZONE 'UTC'), ${key ?? null}, ${key ? hash : null})
-      ON CONFLICT (idempotency_key) DO NOTHING
-      RETURNING id`;
-    return rows[0]?.id;
+    const [row] = await db.campaign.createManyAndReturn({
+      data: [
+        {
+          id: newCampaignId(),
+          name: input.name,
+          templateId: input.template,
+          category: input.category ?? null,
+          audience: input.audience as Prisma.InputJsonValue,
+          data: (input.data ?? {}) as Prisma.InputJsonValue,
+          channels: input.channels ?? [],
+          schedule: input.schedule as Prisma.InputJsonValue,
+          pacing: (input.pacing ?? {}) as Prisma.InputJsonValue,
+          status: 'active',
+          idempotencyKey: key ?? null,
+          requestHash: key ? hash : null,
+        },
+      ],
+      skipDuplicates: true,
+    });
+    return row;
   }
 
   /** The campaign an idempotency key created, if any; 422 when it was created by a different request. */
   async function replay(key: string, hash: string): Promise<CreatedCampaign | undefined> {
-    const [holder] = await db.$queryRaw<{ id: string; request_hash: string | null }[]>`
-      SELECT id, request_hash FROM campaigns WHERE idempotency_key = ${key}`;
-    if (!holder) return undefined;
-    if (holder.request_hash !== hash) {
+    const row = await db.campaign.findUnique({ where: { idempotencyKey: key } });
+    if (!row) return undefined;
+    if (row.requestHash !== hash) {
       throw new HttpError(
         422,
         'idempotency_key_reused',
         'this Idempotency-Key already created a different campaign; use a new key for a new campaign',
-        { campaignId: holder.id },
+        { campaignId: row.id },
       );
     }
-    const row = await db.campaign.findUniqueOrThrow({ where: { id: holder.id } });
     // Only an active campaign can lack its schedule: its first request failed to reach Temporal and kept the row.
     if (row.status === 'active') await createSchedule(row, true);
     return { campaign: toCampaignView(row), replayed: true };
@@ -244,8 +249,8 @@ export function createCampaignService({ db, temporal, taskQueue }: CampaignServi
         throw new HttpError(400, 'schedule_in_past', 'schedule.at must be in the future (use trigger to send now)');
       }
 
-      const id = await insertCampaign(input, idempotencyKey, hash);
-      if (!id) {
+      const row = await insertCampaign(input, idempotencyKey, hash);
+      if (!row) {
         // A concurrent request with the same key won the insert: answer with its campaign.
         const existing = await replay(idempotencyKey!, hash);
         if (existing) return existing;
@@ -256,7 +261,6 @@ export function createCampaignService({ db, temporal, taskQueue }: CampaignServi
           'a request with this Idempotency-Key failed meanwhile; retry',
         );
       }
-      const row = await db.campaign.findUniqueOrThrow({ where: { id } });
       await createSchedule(row, idempotencyKey !== undefined);
       return { campaign: toCampaignView(row), replayed: false };
     },
