@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { loadDeliveryConfig } from '../lib/delivery-config';
 import { createTestDatabase, type TestDatabase } from '../test/support/database';
 import { createProviderHealth, type ProviderAlertPayload } from './provider-health';
+import { until } from '../test/support/until';
 
 let db: TestDatabase;
 let receiver: http.Server;
@@ -124,7 +125,7 @@ describe('provider health', () => {
       onError: (error) => errors.push(error),
     });
     health.record('fcm', false);
-    for (let i = 0; i < 100 && (await rows()).length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    await until('the automatic flush', async () => ((await rows()).length > 0 ? true : undefined), { intervalMs: 50 });
     expect(await rows()).toEqual([expect.objectContaining({ provider: 'fcm', calls: 1, failures: 0 })]);
 
     const broken = createProviderHealth({

@@ -8,6 +8,7 @@
  */
 import { ScheduleNotFoundError } from '@temporalio/client';
 import { startTestHerald, type ApiResponse, type TestHerald } from '../support/herald';
+import { until as poll } from '../support/until';
 
 jest.setTimeout(1_800_000);
 
@@ -15,19 +16,9 @@ const AUDIENCE = 2000;
 const CRASH_AUDIENCE = 600;
 let herald: TestHerald;
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 240_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    // A busy process can drop a kept-alive connection as a request goes out ("other side closed"): poll again.
-    const value = await probe().catch((error: Error) => {
-      if (error.message === 'fetch failed') return undefined;
-      throw error;
-    });
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
+/** Polls through "fetch failed": a busy process can drop a kept-alive connection as a request goes out. */
+const until = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 240_000): Promise<T> =>
+  poll(what, probe, { timeoutMs, retryOn: (error) => (error as Error).message === 'fetch failed' });
 
 const ok = (response: ApiResponse, status = 200) => {
   if (response.status !== status)

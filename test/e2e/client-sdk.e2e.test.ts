@@ -24,6 +24,7 @@ import { twilioError } from '../fakes/twilio.fake';
 import { startTestHerald, TEST_API_KEY, waitForNotification, type TestHerald } from '../support/herald';
 import { startProviderFakes, type ProviderFakes } from '../support/provider-fakes';
 import { createLocalTemporal } from '../support/temporal';
+import { until } from '../support/until';
 
 jest.setTimeout(120_000);
 
@@ -457,16 +458,6 @@ describe('the other calls a service needs', () => {
 });
 
 /** Polls until `probe` gives a value (a wait, not a timing assertion: only a hang fails it). */
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
-
 const inHours = (hours: number) => new Date(Date.now() + hours * 3600_000).toISOString();
 const order = (o: string) => ({ name: 'Ada', order: o });
 

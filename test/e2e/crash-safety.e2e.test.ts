@@ -10,6 +10,7 @@ import path from 'node:path';
 import { unusedPort } from '../fakes/http-fake-server';
 import { TwilioFake } from '../fakes/twilio.fake';
 import { createTestDatabase, type TestDatabase } from '../support/database';
+import { until } from '../support/until';
 
 jest.setTimeout(240_000);
 
@@ -35,16 +36,6 @@ async function api(method: string, route: string, body?: unknown) {
   return { status: response.status, body: text ? JSON.parse(text) : undefined };
 }
 
-async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
-
 function startHerald(): ChildProcess {
   const log = fs.openSync(path.join(dataDir, 'herald.log'), 'a');
   // Its own process group, so that one kill -9 takes down everything it started (Temporal included).
@@ -63,10 +54,14 @@ function killEverything(proc: ChildProcess): void {
 }
 
 async function waitReady(): Promise<void> {
-  await until('Herald to be ready', 90_000, async () => {
-    const response = await fetch(`${baseUrl}/readyz`);
-    return response.status === 200 ? true : undefined;
-  });
+  await until(
+    'Herald to be ready',
+    async () => {
+      const response = await fetch(`${baseUrl}/readyz`);
+      return response.status === 200 ? true : undefined;
+    },
+    { timeoutMs: 90_000, retryOn: () => true },
+  );
 }
 
 beforeAll(async () => {
@@ -122,11 +117,15 @@ it('after kill -9 of everything npm start started, a restart on the same .data d
   // Kill once the provider has accepted and Herald has recorded the others, so the only work in flight is the held
   // requests. (A worker that dies between a provider's acceptance and the record is the at-least-once window the
   // README describes; it is not what this test is about.)
-  await until('the other notifications to be recorded', 90_000, async () => {
-    if (twilio.requests.length < NOTIFICATIONS) return undefined;
-    const all = await Promise.all(accepted.map(async (id) => (await api('GET', `/v1/notifications/${id}`)).body));
-    return all.filter((n) => n.status === 'delivered').length === NOTIFICATIONS - HELD ? true : undefined;
-  });
+  await until(
+    'the other notifications to be recorded',
+    async () => {
+      if (twilio.requests.length < NOTIFICATIONS) return undefined;
+      const all = await Promise.all(accepted.map(async (id) => (await api('GET', `/v1/notifications/${id}`)).body));
+      return all.filter((n) => n.status === 'delivered').length === NOTIFICATIONS - HELD ? true : undefined;
+    },
+    { timeoutMs: 90_000, retryOn: () => true },
+  );
   expect(twilio.sent).toHaveLength(NOTIFICATIONS - HELD);
 
   killEverything(child);
@@ -134,10 +133,14 @@ it('after kill -9 of everything npm start started, a restart on the same .data d
 
   child = startHerald();
   await waitReady();
-  const statuses = await until('every notification to finish', 150_000, async () => {
-    const all = await Promise.all(accepted.map(async (id) => (await api('GET', `/v1/notifications/${id}`)).body));
-    return all.every((n) => n.status === 'delivered') ? all : undefined;
-  });
+  const statuses = await until(
+    'every notification to finish',
+    async () => {
+      const all = await Promise.all(accepted.map(async (id) => (await api('GET', `/v1/notifications/${id}`)).body));
+      return all.every((n) => n.status === 'delivered') ? all : undefined;
+    },
+    { timeoutMs: 150_000, retryOn: () => true },
+  );
 
   expect(statuses.map((n) => n.status)).toEqual(Array(NOTIFICATIONS).fill('delivered'));
   // Every accepted notification reached the provider, and the provider accepted each exactly once.

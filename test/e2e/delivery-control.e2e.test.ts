@@ -14,6 +14,7 @@ import { VonageFake, vonageStatus } from '../fakes/vonage.fake';
 import { startTestHerald, waitForNotification, type TestHerald } from '../support/herald';
 import { startProviderFakes, type ProviderFakes } from '../support/provider-fakes';
 import { createLocalTemporal } from '../support/temporal';
+import { until as poll } from '../support/until';
 
 jest.setTimeout(180_000);
 
@@ -112,14 +113,17 @@ async function send(body: Record<string, unknown>) {
 }
 
 /** Polls the API (re-drives run in their own workflows) until the notification satisfies `done`. */
-async function until(id: string, done: (n: { status: string; [k: string]: unknown }) => boolean, timeoutMs = 60_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const { body } = await herald.api('GET', `/v1/notifications/${id}`);
-    if (done(body)) return body;
-    if (Date.now() > deadline) throw new Error(`notification ${id} stayed ${body.status}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+function until(id: string, done: (n: { status: string; [k: string]: unknown }) => boolean, timeoutMs = 60_000) {
+  let last = 'unread';
+  return poll(
+    () => `notification ${id} to move on (it stayed ${last})`,
+    async () => {
+      const { body } = await herald.api('GET', `/v1/notifications/${id}`);
+      last = body.status;
+      return done(body) ? body : undefined;
+    },
+    { timeoutMs, intervalMs: 100 },
+  );
 }
 
 const sentTo = (phone: string) => fakes.twilio.sent.filter((m) => m.to === phone).length;
@@ -217,9 +221,7 @@ describe('retries, failover and per-provider rate', () => {
 
     // Twilio's failure rate crossed 50% over at least 3 calls: one alert, then the cooldown holds. Workers add their
     // counts to the shared window once a second, so the alert follows the failures by up to that long.
-    for (let i = 0; i < 200 && !alerts.some((a) => a.provider === 'twilio'); i++) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    await poll('the Twilio alert', async () => (alerts.some((a) => a.provider === 'twilio') ? true : undefined));
     const twilioAlerts = alerts.filter((a) => a.provider === 'twilio');
     expect(twilioAlerts).toHaveLength(1);
     expect(twilioAlerts[0]).toMatchObject({ type: 'provider_failure_rate', provider: 'twilio', threshold: 0.5 });

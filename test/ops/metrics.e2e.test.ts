@@ -8,6 +8,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { startTestHerald, waitForNotification, type TestHerald } from '../support/herald';
 import { startProviderFakes, type ProviderFakes } from '../support/provider-fakes';
 import { createLocalTemporal } from '../support/temporal';
+import { until } from '../support/until';
 
 jest.setTimeout(180_000);
 
@@ -39,16 +40,6 @@ function value(samples: Map<string, number>, name: string, labels: Record<string
     if (Object.entries(labels).every(([k, want]) => text.includes(`${k}="${want}"`))) total += v;
   }
   return total;
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const result = await probe();
-    if (result !== undefined) return result;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
 }
 
 beforeAll(async () => {

@@ -17,6 +17,7 @@ import { unusedPort } from '../fakes/http-fake-server';
 import { TwilioFake } from '../fakes/twilio.fake';
 import { startTestHerald, waitForNotification, type TestHerald } from '../support/herald';
 import { createLocalTemporal } from '../support/temporal';
+import { until } from '../support/until';
 
 jest.setTimeout(300_000);
 
@@ -62,16 +63,6 @@ class SlowLink {
   async stop(): Promise<void> {
     this.server?.closeAllConnections();
     await new Promise((resolve) => this.server?.close(resolve));
-  }
-}
-
-async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }
 
@@ -140,8 +131,10 @@ afterAll(async () => {
     }
     // Each worker process serves /healthz and /metrics (with the SDK's worker metrics) on its PORT.
     for (const worker of workers) {
-      await until(`worker on :${worker.port} (log: ${worker.log})`, 120_000, async () =>
-        (await fetch(`http://127.0.0.1:${worker.port}/healthz`)).ok ? true : undefined,
+      await until(
+        `worker on :${worker.port} (log: ${worker.log})`,
+        async () => ((await fetch(`http://127.0.0.1:${worker.port}/healthz`)).ok ? true : undefined),
+        { timeoutMs: 120_000, retryOn: () => true },
       );
     }
     const metrics = await (await fetch(`http://127.0.0.1:${workers[0]!.port}/metrics`)).text();
@@ -161,8 +154,10 @@ afterAll(async () => {
     }
 
     // Mid-run: some messages reached Twilio, others are still on the wire. Then one worker dies without warning.
-    await until('the run to be under way', 120_000, async () =>
-      twilio.sent.length >= 5 && link.inFlight > 0 ? true : undefined,
+    await until(
+      'the run to be under way',
+      async () => (twilio.sent.length >= 5 && link.inFlight > 0 ? true : undefined),
+      { timeoutMs: 120_000, retryOn: () => true },
     );
     const victim = workers[0]!;
     const inFlightAtKill = link.inFlight;
