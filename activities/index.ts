@@ -12,6 +12,7 @@ import type { Tracking } from '../lib/tracking/tracking';
 import type { ActivityMetrics, ProviderResult } from '../lib/metrics';
 import { finishNotification, finishNotificationIn } from '../lib/notification-outcome';
 import {
+  idempotencyKeySchema,
   preferencesSchema,
   sendNotificationSchema,
   templateInputSchema,
@@ -247,12 +248,7 @@ export function createActivities({
       notification,
     }: NotificationIntakeInput): Promise<NotificationIntakeResult> {
       const parsed = sendNotificationSchema.safeParse(notification);
-      if (
-        !parsed.success ||
-        typeof idempotencyKey !== 'string' ||
-        idempotencyKey.length < 1 ||
-        idempotencyKey.length > 255
-      ) {
+      if (!parsed.success || !idempotencyKeySchema.safeParse(idempotencyKey).success) {
         const issues = (parsed.error?.issues ?? []).map((issue) => ({
           field: issue.path.map(String).join('.'),
           code: issue.code,

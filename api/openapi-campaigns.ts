@@ -1,6 +1,7 @@
 import type { RouteConfig } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import {
+  idempotencyKeySchema,
   audiencePreviewResultSchema,
   audiencePreviewSchema,
   campaignInputSchema,
@@ -111,7 +112,7 @@ export function registerCampaignRoutes(route: Route, json: Json, errors: Record<
       'and never creates a second campaign or schedule, even for concurrent requests; the key with a different body ' +
       'is refused (422 idempotency_key_reused).',
     request: {
-      headers: z.object({ 'Idempotency-Key': z.string().min(1).max(255).optional() }),
+      headers: z.object({ 'Idempotency-Key': idempotencyKeySchema.optional() }),
       ...body(campaignInputSchema),
     },
     responses: {

@@ -1,6 +1,7 @@
 import { OpenApiGeneratorV31, OpenAPIRegistry, type RouteConfig } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import {
+  idempotencyKeySchema,
   acceptedSchema,
   bulkRetrySchema,
   bulkUsersSchema,
@@ -199,7 +200,7 @@ export function buildOpenApiDocument(publicUrl: string) {
     path: '/v1/notifications',
     summary: 'Send a notification (202 once its workflow has durably started)',
     request: {
-      headers: z.object({ 'Idempotency-Key': z.string().optional() }),
+      headers: z.object({ 'Idempotency-Key': idempotencyKeySchema.optional() }),
       body: { content: { 'application/json': { schema: sendNotificationSchema } } },
     },
     responses: {

@@ -1,6 +1,6 @@
 import type { Request } from 'express';
-import { z } from 'zod';
-import { idSchema } from '../lib/schemas';
+import type { z } from 'zod';
+import { idempotencyKeySchema, idSchema } from '../lib/schemas';
 import { HttpError, validationError } from './errors';
 
 export function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
@@ -17,8 +17,6 @@ export function parseId(value: unknown, name: string): string {
   if (!result.success) throw validationError(result.error, `path.${name}`);
   return result.data;
 }
-
-const idempotencyKeySchema = z.string().min(1).max(255);
 
 /** The Idempotency-Key header of a create (POST /v1/notifications, POST /v1/campaigns), when one was sent. */
 export function idempotencyKeyOf(req: Request): string | undefined {

@@ -1,7 +1,11 @@
 /** Campaigns (a template to an audience, on a Temporal Schedule) and their runs: /v1/campaigns. */
-import { z } from 'zod';
 import { newIdempotencyKey } from '../lib/ids';
-import { campaignInputSchema, campaignRunsQuerySchema, listCampaignsQuerySchema } from '../lib/schemas';
+import {
+  campaignInputSchema,
+  campaignRunsQuerySchema,
+  idempotencyKeySchema,
+  listCampaignsQuerySchema,
+} from '../lib/schemas';
 import { HeraldError } from './errors';
 import { enc, type NeedHttp } from './http.transport';
 import type {
@@ -16,8 +20,6 @@ import type {
   PageOptions,
 } from './types';
 import { pageQuery, parse, parseId } from './validate';
-
-const idempotencyKeySchema = z.string().min(1).max(255);
 
 export interface CampaignCalls {
   /**

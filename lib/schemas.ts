@@ -212,6 +212,9 @@ export const templateSchema = templateInputSchema
 /** `{version}` in /v1/templates/{templateId}/versions/{version}. */
 export const templateVersionParamSchema = z.coerce.number().int().min(1).max(2_147_483_647);
 
+/** An Idempotency-Key header or an `eventId`: what makes a create safe to repeat. */
+export const idempotencyKeySchema = z.string().min(1).max(255);
+
 export const sendNotificationSchema = z
   .object({
     userId: idSchema,
@@ -219,7 +222,7 @@ export const sendNotificationSchema = z
     data: jsonObject.optional(),
     channels: z.array(channelSchema).min(1).optional(),
     category: idSchema.optional(),
-    eventId: z.string().min(1).max(255).optional(),
+    eventId: idempotencyKeySchema.optional(),
     sendAt: z.iso.datetime({ offset: true }).optional(),
     /** If not opened within `afterMinutes`, send on `channel` too (e.g. a push, then an SMS). */
     escalation: z
