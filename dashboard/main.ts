@@ -71,7 +71,9 @@ function renderSignIn(message?: string): void {
     try {
       session = await signIn(key.value.trim());
       key.value = '';
-      if (!location.hash.startsWith('#/')) location.hash = firstAllowed();
+      // Stay on a deep link this key may open; otherwise go to the first view it may.
+      const wanted = ROUTES.find((r) => location.hash.startsWith(`#/${r.path}`));
+      if (!wanted || !can(wanted.scope)) history.replaceState(null, '', firstAllowed());
       await route();
     } catch (failure) {
       error.textContent = (failure as Error).message;

@@ -12,7 +12,7 @@ export async function campaignsView(ctx: Ctx): Promise<HTMLElement> {
     body.replaceChildren(
       table(
         'Newest first; progress of the latest run, refreshed every few seconds',
-        ['Campaign', 'Template', 'Status', 'Latest run', 'Progress', ''],
+        ['Campaign', 'Template', 'Status', 'Latest run', 'Progress', 'Action'],
         campaigns.map((c, i) => {
           const run = runs[i];
           const progress = run
@@ -103,7 +103,7 @@ export async function keysView(ctx: Ctx): Promise<HTMLElement> {
       ),
       table(
         'Newest first',
-        ['Name', 'Prefix', 'Scopes', 'Rate limit', 'Created', 'Last used', 'State', ''],
+        ['Name', 'Prefix', 'Scopes', 'Rate limit', 'Created', 'Last used', 'State', 'Action'],
         keys.map((k) => [
           k.name,
           h('code', {}, `${k.prefix}…`),

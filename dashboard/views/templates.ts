@@ -119,7 +119,7 @@ export async function templatesView(ctx: Ctx, templateId: string | undefined): P
     versions.replaceChildren(
       table(
         'Newest first',
-        ['Version', 'Saved', ''],
+        ['Version', 'Saved', 'Action'],
         list.versions.map((v) => [
           `v${v.version}${v.current ? ' (current)' : ''}`,
           when(v.createdAt),
@@ -133,7 +133,7 @@ export async function templatesView(ctx: Ctx, templateId: string | undefined): P
               preview();
               notify(`Loaded v${v.version} into the editor; saving makes it a new version`);
             },
-            { class: 'secondary', 'aria-label': `Load version ${v.version} into the editor` },
+            { class: 'secondary', 'aria-label': `Load v${v.version} into the editor` },
           ),
         ]),
       ),
