@@ -67,7 +67,8 @@ export function registerOperationsPaths(
   route({
     method: 'get',
     path: '/v1/ops/providers',
-    summary: "Each provider's calls and its own failures over the last minutes, as failover and alerts count them (admin)",
+    summary:
+      "Each provider's calls and its own failures over the last minutes, as failover and alerts count them (admin)",
     request: { query: z.object({ windowMinutes: z.number().int().min(1).max(1440).optional() }) },
     responses: { 200: json(providerHealthSchema, 'Per provider'), ...errors },
   });

@@ -42,7 +42,7 @@ export async function overviewView(ctx: Ctx): Promise<HTMLElement> {
     tile('Click rate', percent(t.rates.click)),
   );
 
-  const width = Math.max(320, Math.min(560, (document.getElementById('main')?.clientWidth ?? 1100) / 2 - 60));
+  const width = Math.max(320, Math.min(560, (document.getElementById('main')?.clientWidth ?? 1100) / 2 - 110));
   const charts = h(
     'div',
     { class: 'two' },

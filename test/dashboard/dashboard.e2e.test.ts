@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+// The page-side callbacks (page.evaluate) run in the browser.
 /**
  * The operator dashboard in a real headless Chromium (Debian's `chromium`, driven by playwright-core; nothing is
  * downloaded) against the real Herald: API, Temporal dev server, worker, and providers behind local fakes. It signs
@@ -220,5 +222,63 @@ describe('the dashboard', () => {
     expect(await page.getByRole('button', { name: /Re-drive/ }).count()).toBe(0);
     // The secret is never rendered, not even the one just used to sign in.
     expect(await page.content()).not.toContain(created.body.key);
+  });
+});
+
+describe('the reads behind it', () => {
+  const range = () => ({
+    from: new Date(Date.now() - 3_600_000).toISOString(),
+    to: new Date(Date.now() + 60_000).toISOString(),
+  });
+
+  it('GET /v1/stats/series counts sent and failed per channel per bucket', async () => {
+    const { from, to } = range();
+    const series = await herald.api('GET', `/v1/stats/series?from=${from}&to=${to}&bucket=hour`);
+    expect(series.status).toBe(200);
+    const total = (channel: string, key: 'sent' | 'failed') =>
+      (series.body.points as { channel: string; sent: number; failed: number }[])
+        .filter((p) => p.channel === channel)
+        .reduce((sum, p) => sum + p[key], 0);
+    expect(total('email', 'sent')).toBe(1);
+    expect(total('sms', 'failed')).toBe(1);
+    const tooLong = await herald.api('GET', `/v1/stats/series?from=2020-01-01T00:00:00Z&to=2026-01-01T00:00:00Z`);
+    expect(tooLong.status).toBe(400);
+  });
+
+  it('GET /v1/ops/providers shows each provider’s calls and failures, for admin keys only', async () => {
+    const health = await herald.api('GET', '/v1/ops/providers?windowMinutes=60');
+    expect(health.status).toBe(200);
+    expect(health.body.providers).toEqual(
+      expect.arrayContaining([expect.objectContaining({ provider: 'twilio', failures: 2 })]),
+    );
+    const reader = await herald.api('POST', '/v1/api-keys', { name: 'reader', scopes: ['notifications:read'] });
+    const refused = await herald.api('GET', '/v1/ops/providers', undefined, {
+      authorization: `Bearer ${reader.body.key}`,
+    });
+    expect(refused.status).toBe(403);
+  });
+
+  it('GET /v1/notifications filters by event id, template, category and time range', async () => {
+    const ada = (await herald.api('GET', `/v1/notifications/${ids.ada}`)).body;
+    const byEvent = await herald.api('GET', `/v1/notifications?eventId=${encodeURIComponent(ada.eventId)}`);
+    expect(byEvent.body.notifications.map((n: { id: string }) => n.id)).toEqual([ids.ada]);
+    expect((await herald.api('GET', '/v1/notifications?template=order-shipped')).body.notifications).toHaveLength(2);
+    expect((await herald.api('GET', '/v1/notifications?template=nope')).body.notifications).toHaveLength(0);
+    expect((await herald.api('GET', '/v1/notifications?category=nope')).body.notifications).toHaveLength(0);
+    const later = new Date(Date.now() + 60_000).toISOString();
+    expect((await herald.api('GET', `/v1/notifications?from=${later}`)).body.notifications).toHaveLength(0);
+    expect((await herald.api('GET', `/v1/notifications?to=${later}`)).body.notifications).toHaveLength(2);
+  });
+
+  it('POST /v1/templates/{id}/preview renders an unsaved draft, and refuses a broken one with 422', async () => {
+    const draft = { channels: { sms: { body: 'Draft {{ order }}' } } };
+    const preview = await herald.api('POST', '/v1/templates/order-shipped/preview', { draft, data: { order: 'X' } });
+    expect(preview.status).toBe(200);
+    expect(preview.body.channels.sms.body).toBe('Draft X');
+    const broken = await herald.api('POST', '/v1/templates/order-shipped/preview', {
+      draft: { channels: { sms: { body: 'Draft {{ order' } } },
+    });
+    expect(broken.status).toBe(422);
+    expect(broken.body.error.code).toBe('template_syntax_error');
   });
 });
