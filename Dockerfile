@@ -32,6 +32,9 @@ RUN npx prisma generate && rm -rf .data
 # replica is ready in seconds and every replica runs byte-identical workflow code.
 RUN npx tsx scripts/bundle-workflows.ts && test -s dist/workflow-bundle.js
 
+# The operator dashboard's page and bundle (served by the API at /dashboard).
+RUN node scripts/build-dashboard.js && test -s dist/dashboard/app.js
+
 RUN npm prune --omit=dev --ignore-scripts
 
 # ---- runtime --------------------------------------------------------------------------------------------------------

@@ -70,4 +70,31 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // The dashboard runs in the browser: no Node built-ins, and only the client SDK's HTTP modules (no Temporal, no codec).
+    files: ['dashboard/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: nodeBuiltins.flatMap((name) => [
+            { name, message: 'The dashboard runs in the browser: no Node built-ins.' },
+            { name: `node:${name}`, message: 'The dashboard runs in the browser: no Node built-ins.' },
+          ]),
+          patterns: [
+            {
+              group: [
+                '../client/index',
+                '../../client/index',
+                '../client/temporal.transport',
+                '../lib/codec',
+                '../lib/ids',
+              ],
+              message: 'Node-only modules: the dashboard uses the HTTP transport and its call modules.',
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

