@@ -1,31 +1,16 @@
 /**
- * Activities for delivery control: the workflow's policy (retries per channel, from configuration), the per-user
- * throttle request, failover to a secondary provider, escalation to another channel, and re-driving failed targets.
+ * Activities for delivery control: the per-user throttle request, failover to a secondary provider, and re-driving
+ * failed targets. (Escalation's plan is the notification's own: activities/notification/plan-notification.ts.)
  */
 import { Context } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
 import type { PrismaClient } from '../generated/prisma/client';
-import type { ChannelPolicy, DeliveryConfig } from '../lib/delivery-config';
-import { newDeliveryId } from '../lib/ids';
-import { preferencesSchema, templateInputSchema } from '../lib/schemas';
+import type { DeliveryConfig } from '../lib/delivery-config';
 import { requestThrottleGrant } from '../lib/user-throttle';
 import type { ChannelGrant, ThrottleRequest } from '../workflows/user-throttle.definitions';
-import { NON_RETRYABLE, scrub } from './delivery-failure';
-import { resolveChannels, type CategoryPolicy } from './preferences/resolve-channels';
+import { scrub } from './delivery-failure';
+import type { DeliveryPolicy, PlannedDelivery } from './notification/plan-notification';
 import type { Channel } from './providers/provider.types';
 import type { ProviderRegistry } from './providers/registry';
-import { pickLocale, renderChannels, TemplateRenderError } from './templates/render';
-
-export interface PlannedDelivery {
-  deliveryId: string;
-  channel: Channel;
-  /** The provider the delivery starts with (failover compares against it, so a retried failover is not undone). */
-  provider?: string;
-}
-
-export interface DeliveryPolicy {
-  channels: Record<Channel, ChannelPolicy>;
-}
 
 export interface DeliveryControlDeps {
   db: PrismaClient;
@@ -38,14 +23,6 @@ const REDRIVABLE = ['failed', 'partially_delivered'];
 
 export function createDeliveryControlActivities({ db, providers, delivery, clock }: DeliveryControlDeps) {
   return {
-    /**
-     * The retry policy and timeouts per channel, from this worker's configuration. Run as a local activity: its
-     * answer is recorded in the workflow's history, so a replay on a worker with other settings stays deterministic.
-     */
-    async deliveryPolicy(): Promise<DeliveryPolicy> {
-      return { channels: delivery.channels };
-    },
-
     /**
      * Asks the user's throttle workflow when each channel may send (or whether it is dropped). Critical categories
      * and channels no rule covers are granted at once without touching the throttle workflow.
@@ -125,94 +102,6 @@ export function createDeliveryControlActivities({ db, providers, delivery, clock
     },
 
     /**
-     * Escalation: renders the notification for one more channel and records its delivery, honouring the user's
-     * preferences for that channel. Null when there is nothing to send (muted, no phone, no content for it).
-     */
-    async prepareEscalation(notificationId: string, channel: Channel): Promise<PlannedDelivery | null> {
-      const notification = await db.notification.findUnique({
-        where: { id: notificationId },
-        include: { deliveries: { where: { channel } } },
-      });
-      if (!notification) return null;
-      const existing = notification.deliveries[0];
-      if (existing) {
-        return existing.status === 'pending' ? { deliveryId: existing.id, channel, provider: existing.provider } : null;
-      }
-      const user = await db.user.findUnique({ where: { id: notification.userId }, include: { preferences: true } });
-      const version = notification.templateVersion
-        ? await db.templateVersion.findUnique({
-            where: {
-              templateId_version: { templateId: notification.templateId, version: notification.templateVersion },
-            },
-          })
-        : null;
-      if (!user || !version) return null;
-      const channels = pickLocale(templateInputSchema.parse(version.content), user.locale);
-      const categoryRow = notification.category
-        ? await db.category.findUnique({ where: { name: notification.category } })
-        : null;
-      const [decision] = resolveChannels({
-        templateChannels: (['push', 'sms', 'email'] as const).filter((c) => channels[c] !== undefined),
-        requested: [channel],
-        category: categoryRow
-          ? {
-              name: categoryRow.name,
-              critical: categoryRow.critical,
-              channels: (categoryRow.channels ?? {}) as CategoryPolicy['channels'],
-            }
-          : null,
-        preferences: user.preferences
-          ? preferencesSchema.parse({
-              channels: user.preferences.channels,
-              categories: user.preferences.categories,
-              quietHours: user.preferences.quietHours,
-            })
-          : null,
-      });
-      const target = channel === 'sms' ? user.phone : channel === 'email' ? user.email : null;
-      const skip = !decision?.send ? decision?.reason : !target ? `escalation_no_${channel}_target` : undefined;
-      if (skip) {
-        await db.delivery.create({
-          data: {
-            id: newDeliveryId(),
-            notificationId,
-            channel,
-            provider: '-',
-            target: '-',
-            status: 'skipped',
-            error: `escalation: ${skip}`,
-          },
-        });
-        return null;
-      }
-      let rendered;
-      try {
-        rendered = await renderChannels(channels, [channel], {
-          ...((notification.data ?? {}) as Record<string, unknown>),
-          user: { id: user.id, name: user.name, locale: user.locale, data: user.data },
-        });
-      } catch (error) {
-        if (error instanceof TemplateRenderError) {
-          throw ApplicationFailure.nonRetryable(scrub(error.message), NON_RETRYABLE.TemplateError);
-        }
-        throw error;
-      }
-      const provider = providers.providerIdFor(channel);
-      const row = await db.delivery.create({
-        data: {
-          id: newDeliveryId(),
-          notificationId,
-          channel,
-          provider,
-          target: target!,
-          status: 'pending',
-          content: rendered[channel] as never,
-        },
-      });
-      return { deliveryId: row.id, channel, provider };
-    },
-
-    /**
      * Starts re-drive number `n` of a notification: its failed targets go back to pending (delivered ones are never
      * touched). Only one re-drive can claim a number, so two concurrent requests re-send nothing twice. Answers the
      * pending deliveries when this re-drive owns them, else `started: false`.
@@ -220,7 +109,8 @@ export function createDeliveryControlActivities({ db, providers, delivery, clock
     async beginRedrive(
       notificationId: string,
       n: number,
-    ): Promise<{ started: boolean; deliveries: PlannedDelivery[] }> {
+    ): Promise<{ started: boolean; deliveries: PlannedDelivery[]; policy: DeliveryPolicy }> {
+      const policy = { channels: delivery.channels };
       const claimed = await db.$transaction(async (tx) => {
         const moved = await tx.notification.updateMany({
           where: { id: notificationId, redrives: n - 1, status: { in: REDRIVABLE } },
@@ -251,9 +141,10 @@ export function createDeliveryControlActivities({ db, providers, delivery, clock
       });
       // A retry of this activity after its transaction committed owns the re-drive too.
       if (!claimed && !(row && row.redrives === n && row.status === 'sending'))
-        return { started: false, deliveries: [] };
+        return { started: false, deliveries: [], policy };
       return {
         started: true,
+        policy,
         deliveries: (row?.deliveries ?? []).map((d) => ({
           deliveryId: d.id,
           channel: d.channel as Channel,

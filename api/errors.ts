@@ -1,5 +1,6 @@
 import type { ErrorRequestHandler } from 'express';
 import { ZodError } from 'zod';
+import { isDatabaseUnavailable } from '../lib/db';
 import type { Logger } from '../lib/logger';
 
 /** An error the caller can act on: a 4xx with a machine-readable code (or a 5xx that is Herald's fault). */
@@ -52,6 +53,9 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       http = new HttpError(400, 'invalid_json', 'request body is not valid JSON');
     else if (error?.type === 'encoding.unsupported' || error?.type === 'charset.unsupported') {
       http = new HttpError(415, 'unsupported_encoding', 'request body encoding is not supported');
+    } else if (isDatabaseUnavailable(error)) {
+      // A database restart or failover is routine: the caller retries (with the same Idempotency-Key) and loses nothing.
+      http = new HttpError(503, 'database_unavailable', 'the database is unavailable; retry shortly');
     } else if (typeof error?.status === 'number' && error.status >= 400 && error.status < 500) {
       http = new HttpError(error.status, 'bad_request', 'the request could not be read');
     } else {
@@ -59,6 +63,8 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       http = new HttpError(500, 'internal_error', 'Herald failed to handle this request; it has been logged');
     }
     if (http.status >= 500 && http.code !== 'internal_error') logger.warn({ code: http.code }, http.message);
+    // Every 503 is "try again": say when.
+    if (http.status === 503 && !res.getHeader('Retry-After')) res.setHeader('Retry-After', '5');
     res.status(http.status).json({
       error: {
         code: http.code,

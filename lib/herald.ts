@@ -122,6 +122,7 @@ export async function startHerald(config: HeraldConfig, roles: HeraldRoles, logg
         namespace: config.temporal.namespace,
         taskQueue: config.temporal.taskQueue,
         db: db.prisma,
+        sql: db.sql,
         providers,
         tracking,
         delivery: config.delivery,

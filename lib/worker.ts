@@ -9,6 +9,7 @@ import type { ProviderRegistry } from '../activities/providers/registry';
 import type { AesGcmPayloadCodec } from './codec';
 import { heraldDataConverter } from './codec';
 import type { Db } from './db';
+import type { Sql } from './sql';
 import type { Tracking } from './tracking/tracking';
 import { channelTaskQueue, loadDeliveryConfig, type DeliveryConfig } from './delivery-config';
 import type { ActivityMetrics } from './metrics';
@@ -18,6 +19,8 @@ export interface HeraldWorkerOptions {
   namespace: string;
   taskQueue: string;
   db: Db;
+  /** Plain SQL on the same database (the hot path's statements). */
+  sql: Sql;
   providers: ProviderRegistry;
   /** Tracking links, open pixel, List-Unsubscribe and the email layout (absent: messages go out as rendered). */
   tracking?: Tracking;
@@ -69,11 +72,14 @@ export async function createHeraldWorker(options: HeraldWorkerOptions): Promise<
   const activities = {
     ...createActivities({
       db: options.db,
+      sql: options.sql,
       providers: options.providers,
+      clock: () => new Date(),
       tracking: options.tracking,
       delivery,
       metrics: options.metrics,
       health,
+      onRecordError: options.onBackgroundError,
     }),
     ...createCampaignActivities({ db: options.db }),
   };

@@ -3,8 +3,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import type { Activities, PlannedDelivery } from '../activities';
-import type { DeliveryPolicy } from '../activities/delivery-control.activities';
+import type { Activities, DeliveryPolicy, PlannedDelivery, TargetOutcome } from '../activities';
 import { loadDeliveryConfig } from '../lib/delivery-config';
 import { startNotificationWorkflow } from '../lib/start-notification';
 import { createTimeSkippingTemporal } from '../test/support/temporal';
@@ -41,37 +40,59 @@ function fakeActivities(
   const calls: string[] = [];
   const attempts: Record<string, number> = {};
   const outcomes: Record<string, 'sent' | 'failed'> = {};
-  const deliver = (channel: 'push' | 'sms' | 'email') => async (deliveryId: string) => {
-    const attempt = Context.current().info.attempt;
-    attempts[deliveryId] = attempt;
-    calls.push(`deliver:${channel}:${attempt}`);
-    behaviour[channel]?.(attempt, deliveryId);
-    outcomes[deliveryId] = 'sent';
-    return { providerMessageId: `${channel}-msg` };
+  const unused = async (): Promise<never> => {
+    throw new Error('not part of sendNotification');
   };
   const activities: Activities = {
-    async acceptNotification() {
-      throw new Error('the intake activity is not part of sendNotification');
-    },
+    acceptNotification: unused,
     async setNotificationStatus(_id, status) {
       calls.push(`status:${status}`);
     },
-    async checkQuietHours() {
-      return { releaseAt: null };
-    },
-    async prepareNotification() {
+    async planNotification() {
       calls.push('prepare');
-      return { status: 'sending', deliveries };
+      return { kind: 'planned', status: 'sending', deliveries, throttle: false, policy };
     },
-    deliverPush: deliver('push'),
-    deliverSms: deliver('sms'),
-    deliverEmail: deliver('email'),
-    async markDeliveryFailed(deliveryId, reason) {
-      outcomes[deliveryId] = 'failed';
-      calls.push(`failed:${reason.split(':')[0]}`);
+    /** As the real activity answers: per target; an attempt in which nothing was answered throws (and is retried). */
+    async sendChannel({ channel, deliveryIds }) {
+      const attempt = Context.current().info.attempt;
+      let transient: unknown;
+      const answers: TargetOutcome[] = deliveryIds.map((deliveryId) => {
+        attempts[deliveryId] = attempt;
+        calls.push(`deliver:${channel}:${attempt}`);
+        try {
+          behaviour[channel]?.(attempt, deliveryId);
+          outcomes[deliveryId] = 'sent';
+          return { deliveryId, outcome: 'sent', providerMessageId: `${channel}-msg`, at: Date.now(), recorded: true };
+        } catch (error) {
+          const failure = error as ApplicationFailure;
+          if (failure.nonRetryable) {
+            return {
+              deliveryId,
+              outcome: 'failed',
+              errorType: failure.type ?? 'Error',
+              message: failure.message,
+              at: Date.now(),
+              recorded: false,
+            };
+          }
+          transient = error;
+          return { deliveryId, outcome: 'retry', message: failure.message, errorType: failure.type ?? 'Error' };
+        }
+      });
+      if (answers.every((a) => a.outcome === 'retry')) throw transient;
+      return answers;
     },
-    async deliveryPolicy() {
-      return policy;
+    async recordDeliveries(_id, answers, final) {
+      for (const a of answers) {
+        if (a.outcome === 'failed' && !a.recorded) {
+          outcomes[a.deliveryId] = 'failed';
+          calls.push(`failed:${a.errorType}`);
+        }
+      }
+      if (!final) return null;
+      const values = Object.values(outcomes);
+      const sent = values.filter((v) => v === 'sent').length;
+      return sent === values.length ? 'delivered' : sent === 0 ? 'failed' : 'partially_delivered';
     },
     async requestThrottle(_id, channels) {
       return {
@@ -88,17 +109,12 @@ function fakeActivities(
     async isOpened() {
       return false;
     },
-    async prepareEscalation(_id, channel) {
+    async planEscalation(_id, channel) {
       calls.push(`escalate:${channel}`);
-      return { deliveryId: `escalation-${channel}`, channel, provider: 'twilio' };
+      return [{ deliveryId: `escalation-${channel}`, channel, provider: 'twilio' }];
     },
     async beginRedrive() {
-      return { started: false, deliveries: [] };
-    },
-    async finalizeNotification() {
-      const values = Object.values(outcomes);
-      const sent = values.filter((v) => v === 'sent').length;
-      return sent === values.length ? 'delivered' : sent === 0 ? 'failed' : 'partially_delivered';
+      return { started: false, deliveries: [], policy };
     },
   };
   return { activities, calls, attempts };
@@ -225,7 +241,7 @@ describe('sendNotification workflow', () => {
   it('ends as failed without retrying when preparation fails permanently (e.g. a missing template variable)', async () => {
     const fake = fakeActivities([]);
     let prepares = 0;
-    fake.activities.prepareNotification = async () => {
+    fake.activities.planNotification = async () => {
       prepares++;
       throw ApplicationFailure.nonRetryable('push.title: undefined variable: name', 'TemplateError');
     };
@@ -343,10 +359,10 @@ describe('sendNotification workflow: moving a send-at notification', () => {
   /** Records the (skipped) server time at which the workflow asked to prepare the notification: its send time. */
   function recordPreparedAt(activities: Activities): { at?: number } {
     const prepared: { at?: number } = {};
-    const prepare = activities.prepareNotification;
-    activities.prepareNotification = async (id) => {
-      prepared.at = Context.current().info.currentAttemptScheduledTimestampMs;
-      return prepare(id);
+    const prepare = activities.planNotification;
+    activities.planNotification = async (id, now) => {
+      prepared.at = Date.parse(now);
+      return prepare(id, now);
     };
     return prepared;
   }
@@ -439,11 +455,11 @@ describe('sendNotification workflow: moving a send-at notification', () => {
     const released = new Promise<void>((resolve) => (release = resolve));
     let preparing!: () => void;
     const inPrepare = new Promise<void>((resolve) => (preparing = resolve));
-    const prepare = fake.activities.prepareNotification;
-    fake.activities.prepareNotification = async (id) => {
+    const prepare = fake.activities.planNotification;
+    fake.activities.planNotification = async (id, now) => {
       preparing();
       await released;
-      return prepare(id);
+      return prepare(id, now);
     };
     await withWorker(fake.activities, async (taskQueue) => {
       const handle = env.client.workflow.getHandle(await run(taskQueue, randomUUID()));
@@ -464,10 +480,11 @@ describe('sendNotification workflow: moving a send-at notification', () => {
 describe('sendNotification workflow: deploying a new version', () => {
   it('replays a waiting notification recorded with this version: moved (timer restarted), held by quiet hours, sent', async () => {
     // Notifications wait for months, so every deploy replays histories recorded by the previous version. This one was
-    // recorded on the time-skipping server with the workflow as of the delivery-control merge (policy local activity,
-    // throttle, per-channel queues): a send-at a day away, moved to two days while its timer ran, then eight hours of
-    // quiet hours, then delivered. A change that breaks it needs a patched() marker, or a documented drain (as
-    // docs/delivery-control.md chose for histories from before that merge, which retired the pre-reschedule fixture).
+    // recorded (scripts/record-replay-fixture.ts) with the workflow as of the hot-path rebuild (plan as a local
+    // activity, one provider activity per channel, answers recorded by the workflow): a send-at a day away, moved to
+    // two days while its timer ran, eight hours of quiet hours, then two channels, one push device failing beside an
+    // answer and then alone. A change that breaks it needs a patched() marker, or a documented drain (as
+    // docs/performance.md chose for histories from before the rebuild).
     const json = JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures', 'send-at-moved.history.json'), 'utf8'));
     const history = temporal.api.history.v1.History.fromObject(json);
     await expect(

@@ -7,10 +7,10 @@ import {
   proxyLocalActivities,
   setHandler,
   sleep,
+  TemporalFailure,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { Activities, PlannedDelivery } from '../activities';
-import type { DeliveryPolicy } from '../activities/delivery-control.activities';
+import type { Activities, DeliveryPolicy, NotificationPlan, PlannedDelivery, TargetOutcome } from '../activities';
 import {
   cancelUpdate,
   channelTaskQueue,
@@ -24,8 +24,12 @@ import {
 
 const NON_RETRYABLE = ['InvalidRecipient', 'InvalidRequest', 'TemplateError', 'NotFound'];
 
-/** Database steps: retried until the database is back (nothing accepted is lost), except for permanent errors. */
-const store = proxyActivities<Activities>({
+/**
+ * Herald's database steps run as local activities, inside the workflow's own task: planning, recording answers and
+ * statuses cost no round trip through the server and no extra history events. Retried until the database is back
+ * (nothing accepted is lost), except for permanent errors.
+ */
+const store = proxyLocalActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   retry: {
     initialInterval: '1 second',
@@ -35,19 +39,25 @@ const store = proxyActivities<Activities>({
   },
 });
 
-/** This worker's retry policies and timeouts per channel (configuration), recorded in history by a local activity. */
-const config = proxyLocalActivities<Activities>({ startToCloseTimeout: '10 seconds' });
+/**
+ * The user's throttle is another workflow (an update-with-start): asked from an ordinary activity, whose answer
+ * arrives in a later workflow task, so a slot granted "now" is not in this task's future. Only when a rule applies.
+ */
+const throttle = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
 
-type Sender = (deliveryId: string) => Promise<unknown>;
+type Sender = (deliveryIds: string[]) => Promise<TargetOutcome[]>;
 
 /**
  * Provider calls run on their channel's task queue, where the server enforces the channel's rate; each channel retries
  * by its configured policy. Permanent failures are never retried.
  */
 function channelSenders(policy: DeliveryPolicy): Record<PlannedDelivery['channel'], Sender> {
-  const proxy = (channel: PlannedDelivery['channel']) => {
+  const proxy = (channel: PlannedDelivery['channel']): Sender => {
     const p = policy.channels[channel];
-    return proxyActivities<Activities>({
+    const { sendChannel } = proxyActivities<Activities>({
       taskQueue: channelTaskQueue(workflowInfo().taskQueue, channel),
       startToCloseTimeout: p.startToCloseMs,
       ...(p.scheduleToCloseMs ? { scheduleToCloseTimeout: p.scheduleToCloseMs } : {}),
@@ -60,29 +70,91 @@ function channelSenders(policy: DeliveryPolicy): Record<PlannedDelivery['channel
         nonRetryableErrorTypes: NON_RETRYABLE,
       },
     });
+    return (deliveryIds) => sendChannel({ channel, deliveryIds });
   };
-  const push = proxy('push');
-  const sms = proxy('sms');
-  const email = proxy('email');
-  return {
-    push: (id) => push.deliverPush(id),
-    sms: (id) => sms.deliverSms(id),
-    email: (id) => email.deliverEmail(id),
-  };
+  return { push: proxy('push'), sms: proxy('sms'), email: proxy('email') };
 }
 
 /** A dead target or a broken template is not the provider's fault: another provider would fail the same way. */
-function failsOver(error: unknown): boolean {
-  const cause = error instanceof ActivityFailure ? error.cause : error;
-  return !(
-    cause instanceof ApplicationFailure && ['InvalidRecipient', 'TemplateError', 'NotFound'].includes(cause.type ?? '')
-  );
+const NO_FAILOVER = ['InvalidRecipient', 'TemplateError', 'NotFound'];
+
+function failureOf(error: unknown): { errorType: string; message: string } {
+  let cause = error instanceof ActivityFailure ? error.cause : error;
+  // A retry policy ended by its schedule-to-close timeout: the provider's last answer is the timeout's cause.
+  while (cause instanceof TemporalFailure && !(cause instanceof ApplicationFailure) && cause.cause) cause = cause.cause;
+  if (cause instanceof ApplicationFailure) {
+    return { errorType: cause.type ?? 'Error', message: `${cause.type ?? 'Error'}: ${cause.message}` };
+  }
+  return { errorType: 'Error', message: cause instanceof Error ? cause.message : String(cause) };
 }
 
-function describe(error: unknown): string {
-  const cause = error instanceof ActivityFailure ? error.cause : error;
-  if (cause instanceof ApplicationFailure) return `${cause.type ?? 'Error'}: ${cause.message}`;
-  return cause instanceof Error ? cause.message : String(cause);
+/**
+ * One channel's targets: sent together; targets answered are done, the others go again (a retry never repeats an
+ * answered target). When the primary provider has failed past its policy (or refused the request), the targets
+ * that can move go to the channel's secondary, once.
+ */
+async function deliverChannel(send: Sender, planned: PlannedDelivery[], canFailOver = true): Promise<TargetOutcome[]> {
+  const outcomes: TargetOutcome[] = [];
+  let remaining = planned.map((d) => d.deliveryId);
+  while (remaining.length > 0) {
+    let answers: TargetOutcome[];
+    try {
+      answers = await send(remaining);
+    } catch (error) {
+      // The retry policy gave up on every target still waiting.
+      const { errorType, message } = failureOf(error);
+      answers = remaining.map((deliveryId) => ({
+        deliveryId,
+        outcome: 'failed' as const,
+        errorType,
+        message,
+        at: Date.now(),
+        recorded: false,
+      }));
+    }
+    outcomes.push(...answers.filter((a) => a.outcome !== 'retry'));
+    const again = new Set(answers.filter((a) => a.outcome === 'retry').map((a) => a.deliveryId));
+    remaining = remaining.filter((id) => again.has(id));
+  }
+  if (!canFailOver) return outcomes;
+
+  const movable = planned.filter((d) =>
+    outcomes.some(
+      (o) =>
+        o.deliveryId === d.deliveryId && o.outcome === 'failed' && !o.recorded && !NO_FAILOVER.includes(o.errorType),
+    ),
+  );
+  if (movable.length === 0) return outcomes;
+  const moved = (
+    await Promise.all(
+      movable.map(async (d) => (d.provider && (await store.failoverDelivery(d.deliveryId, d.provider)) ? [d] : [])),
+    )
+  ).flat();
+  if (moved.length === 0) return outcomes;
+  const movedIds = new Set(moved.map((d) => d.deliveryId));
+  const secondary = await deliverChannel(send, moved, false);
+  return [...outcomes.filter((o) => !movedIds.has(o.deliveryId)), ...secondary];
+}
+
+/** Every channel at once, each after its throttle slot (if any). */
+async function deliverAll(
+  policy: DeliveryPolicy,
+  deliveries: PlannedDelivery[],
+  slot: Partial<Record<PlannedDelivery['channel'], number>> = {},
+): Promise<TargetOutcome[]> {
+  const senders = channelSenders(policy);
+  const channels = [...new Set(deliveries.map((d) => d.channel))];
+  const answers = await Promise.all(
+    channels.map(async (channel) => {
+      const wait = (slot[channel] ?? 0) - Date.now();
+      if (wait > 0) await sleep(wait);
+      return deliverChannel(
+        senders[channel],
+        deliveries.filter((d) => d.channel === channel),
+      );
+    }),
+  );
+  return answers.flat();
 }
 
 /** One notification: wait for its time, prepare, deliver to every target in parallel, record the outcome. */
@@ -120,26 +192,6 @@ export async function sendNotification(input: SendNotificationWorkflowInput): Pr
     },
   );
 
-  const policy = await config.deliveryPolicy();
-  const senders = channelSenders(policy);
-  /** Primary first; when it has failed past its policy (or permanently, for a reason of its own), the secondary. */
-  const deliverOne = async ({ deliveryId, channel, provider }: PlannedDelivery) => {
-    try {
-      await senders[channel](deliveryId);
-    } catch (error) {
-      let last = error;
-      if (provider && failsOver(error) && (await store.failoverDelivery(deliveryId, provider))) {
-        try {
-          await senders[channel](deliveryId);
-          return;
-        } catch (secondary) {
-          last = secondary;
-        }
-      }
-      await store.markDeliveryFailed(deliveryId, describe(last));
-    }
-  };
-
   if (input.redrive) {
     // A re-drive: only the targets that failed, through the same delivery path; nothing else runs again.
     phase = 'sending';
@@ -148,8 +200,8 @@ export async function sendNotification(input: SendNotificationWorkflowInput): Pr
       phase = 'done';
       return 'not_redriven';
     }
-    await Promise.all(begun.deliveries.map(deliverOne));
-    const status = await store.finalizeNotification(input.notificationId);
+    const outcomes = await deliverAll(begun.policy, begun.deliveries);
+    const status = (await store.recordDeliveries(input.notificationId, outcomes, true))!;
     phase = 'done';
     return status;
   }
@@ -161,6 +213,7 @@ export async function sendNotification(input: SendNotificationWorkflowInput): Pr
       preferencesChanged = true;
     });
 
+  let plan: Extract<NotificationPlan, { kind: 'planned' }> | undefined;
   // Wait for the send time, then for the end of quiet hours. A move restarts the send-time timer (also while held by
   // quiet hours). Without a move the commands are exactly those this workflow issued before `reschedule` existed,
   // so notifications already waiting replay.
@@ -179,21 +232,33 @@ export async function sendNotification(input: SendNotificationWorkflowInput): Pr
       await condition(() => canceled || moves !== seen, delay);
     }
 
+    // Quiet hours, then the plan, in one local activity: held, it waits (and re-reads the user's window when their
+    // preferences change); not held, the deliveries are recorded and the notification is sending.
     listenForPreferences();
     const seen = moves;
     while (!canceled && moves === seen) {
       preferencesChanged = false;
-      const { releaseAt } = await store.checkQuietHours(input.notificationId, new Date(Date.now()).toISOString());
-      if (!releaseAt) break;
-      await store.setNotificationStatus(input.notificationId, 'scheduled', {
-        until: releaseAt,
-        reason: 'quiet_hours',
-      });
-      const wait = Date.parse(releaseAt) - Date.now();
-      if (wait <= 0) break;
-      await condition(() => canceled || preferencesChanged || moves !== seen, wait);
+      phase = 'preparing';
+      try {
+        const next = await store.planNotification(input.notificationId, new Date(Date.now()).toISOString());
+        if (next.kind === 'planned') {
+          plan = next;
+          break;
+        }
+        phase = 'waiting';
+        const wait = Math.max(Date.parse(next.releaseAt) - Date.now(), 1_000);
+        await condition(() => canceled || preferencesChanged || moves !== seen, wait);
+      } catch (error) {
+        // Permanent (unknown template, missing variable, user gone): the activity has recorded why; nothing to send.
+        phase = 'done';
+        const cause = error instanceof ActivityFailure ? error.cause : error;
+        if (cause instanceof ApplicationFailure && (cause.nonRetryable || NON_RETRYABLE.includes(cause.type ?? ''))) {
+          return 'failed';
+        }
+        throw error;
+      }
     }
-    if (canceled || moves === seen) break;
+    if (canceled || plan || moves === seen) break;
   }
 
   const cancel = async () => {
@@ -205,25 +270,15 @@ export async function sendNotification(input: SendNotificationWorkflowInput): Pr
   };
   if (canceled) return cancel();
 
-  phase = 'preparing';
-  let prepared;
-  try {
-    prepared = await store.prepareNotification(input.notificationId);
-  } catch (error) {
-    // Permanent (unknown template, missing variable, user gone): the activity has recorded why; nothing to send.
-    phase = 'done';
-    if (error instanceof ActivityFailure && error.cause instanceof ApplicationFailure && error.cause.nonRetryable) {
-      return 'failed';
-    }
-    throw error;
-  }
+  if (!plan) throw ApplicationFailure.nonRetryable('no plan after waiting');
+  const prepared = plan;
 
   // The user's throttle, per channel actually being sent: each channel gets a slot (now or later) or is dropped.
   let deliveries = prepared.deliveries;
   const slot: Partial<Record<PlannedDelivery['channel'], number>> = {};
-  if (deliveries.length > 0) {
+  if (deliveries.length > 0 && prepared.throttle) {
     const channels = [...new Set(deliveries.map((d) => d.channel))];
-    const { grants } = await store.requestThrottle(input.notificationId, channels);
+    const { grants } = await throttle.requestThrottle(input.notificationId, channels);
     for (const grant of grants) {
       if (grant.decision === 'drop') {
         await store.dropDeliveries(input.notificationId, grant.channel, grant.reason);
@@ -247,25 +302,22 @@ export async function sendNotification(input: SendNotificationWorkflowInput): Pr
   }
 
   phase = 'sending';
-  await Promise.all(
-    deliveries.map(async (planned) => {
-      const wait = (slot[planned.channel] ?? 0) - Date.now();
-      if (wait > 0) await sleep(wait);
-      await deliverOne(planned);
-    }),
-  );
+  const outcomes = await deliverAll(prepared.policy, deliveries, slot);
+  // The answers are in this history now; recording them (and the final status) is retried until the database is back.
   let status =
-    prepared.deliveries.length > 0 ? await store.finalizeNotification(input.notificationId) : prepared.status;
+    prepared.deliveries.length > 0
+      ? (await store.recordDeliveries(input.notificationId, outcomes, true))!
+      : prepared.status;
 
   // Escalation: a durable wait for the open; if it does not come in time, the notification goes out on one more channel.
   const escalation = input.escalation;
   if (escalation && (status === 'delivered' || status === 'partially_delivered' || status === 'failed')) {
     const openedInTime = await condition(() => opened, escalation.afterMinutes * 60_000);
     if (!openedInTime && !(await store.isOpened(input.notificationId))) {
-      const planned = await store.prepareEscalation(input.notificationId, escalation.channel);
-      if (planned) {
-        await deliverOne(planned);
-        status = await store.finalizeNotification(input.notificationId);
+      const planned = await store.planEscalation(input.notificationId, escalation.channel);
+      if (planned.length > 0) {
+        const answers = await deliverChannel(channelSenders(prepared.policy)[escalation.channel], planned);
+        status = (await store.recordDeliveries(input.notificationId, answers, true))!;
       }
     }
   }

@@ -83,6 +83,7 @@ export async function startTestHerald(
       namespace,
       taskQueue,
       db: db.prisma,
+      sql: db.sql,
       providers,
       tracking,
       delivery: config.delivery,
