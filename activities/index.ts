@@ -92,7 +92,7 @@ export function createActivities({
       const { client, info } = Context.current();
       try {
         const accepted = await acceptNotification(
-          { db, temporal: client, taskQueue: info.taskQueue, now: clock },
+          { sql, temporal: client, taskQueue: info.taskQueue, now: clock },
           idempotencyKey,
           parsed.data,
         );

@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import express, { type Express, type RequestHandler } from 'express';
 import type { AesGcmPayloadCodec } from '../lib/codec';
+import type { Sql } from '../lib/sql';
 import type { Db } from '../lib/db';
 import type { Logger } from '../lib/logger';
 import { createTracking, type Tracking } from '../lib/tracking/tracking';
@@ -38,6 +39,8 @@ import { createWebhookService } from './services/webhooks.service';
 
 export interface AppDeps {
   db: Db;
+  /** Plain SQL on the same database: accepting a notification (lib/sql.ts). */
+  sql: Sql;
   temporal: Client;
   taskQueue: string;
   /** The bootstrap admin key (HERALD_API_KEY); other keys live in the database (/v1/api-keys). */

@@ -5,9 +5,9 @@
  * way it arrived, and in any order.
  */
 import type { Client } from '@temporalio/client';
-import { Prisma, type Db } from './db';
 import { notificationIdFor, notificationWorkflowId } from './ids';
-import { incrementRunCounter } from './notification-outcome';
+import { COUNTER_SHARDS } from './notification-outcome';
+import { MS, TS, type Sql } from './sql';
 import type { NotificationStatus, SendNotificationInput } from './schemas';
 import { startNotificationWorkflow } from './start-notification';
 import type { Escalation } from '../workflows/definitions';
@@ -37,7 +37,8 @@ export class WorkflowStartError extends Error {
 }
 
 export interface AcceptNotificationDeps {
-  db: Db;
+  /** Plain SQL (lib/sql.ts): accepting is on every notification's path, two statements in all. */
+  sql: Sql;
   temporal: Client;
   taskQueue: string;
   now?: () => Date;
@@ -61,20 +62,45 @@ export interface AcceptedNotification {
   replayed: boolean;
 }
 
+interface Row {
+  id: string;
+  idempotency_key: string;
+  status: string;
+  send_at_ms: number | null;
+  escalation: unknown;
+}
+
+const RETURNING = `id, idempotency_key, status, ${MS('send_at')} AS send_at_ms, escalation`;
+
+/** The key's notification if it exists, else whether the user exists and the template's current version. */
+const LOOKUP = `
+SELECT (SELECT json_build_object('id', n.id, 'idempotency_key', n.idempotency_key, 'status', n.status,
+                                 'send_at_ms', ${MS('n.send_at')}, 'escalation', n.escalation)
+          FROM notifications n WHERE n.idempotency_key = $1) AS existing,
+       EXISTS (SELECT 1 FROM users WHERE id = $2) AS user_exists,
+       (SELECT current_version FROM templates WHERE id = $3) AS current_version`;
+
+const INSERT = `
+INSERT INTO notifications (id, idempotency_key, workflow_id, user_id, template_id, template_version, data, channels,
+                           category, status, send_at, escalation, campaign_run_id, created_at, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::text[], $9, $10, ${TS('$11')}, $12::jsonb, $13, ${TS('$14')},
+        ${TS('$14')})
+ON CONFLICT (idempotency_key) DO NOTHING
+RETURNING ${RETURNING}`;
+
 export async function acceptNotification(
-  { db, temporal, taskQueue, now = () => new Date() }: AcceptNotificationDeps,
+  { sql, temporal, taskQueue, now = () => new Date() }: AcceptNotificationDeps,
   idempotencyKey: string,
   input: SendNotificationInput,
   { campaignRunId, templateVersion: pinnedVersion }: AcceptOptions = {},
 ): Promise<AcceptedNotification> {
-  type Row = { id: string; idempotencyKey: string; status: string; sendAt: Date | null; escalation?: unknown };
   async function ensureStarted(row: Row) {
     // Only a notification that has not progressed can be missing its workflow (its start failed after the insert).
     if (row.status !== 'accepted' && row.status !== 'scheduled') return;
     try {
-      await startNotificationWorkflow(temporal, taskQueue, row.idempotencyKey, {
+      await startNotificationWorkflow(temporal, taskQueue, row.idempotency_key, {
         notificationId: row.id,
-        ...(row.sendAt ? { sendAt: row.sendAt.toISOString() } : {}),
+        ...(row.send_at_ms !== null ? { sendAt: new Date(row.send_at_ms).toISOString() } : {}),
         ...(row.escalation ? { escalation: row.escalation as Escalation } : {}),
       });
     } catch (error) {
@@ -86,56 +112,61 @@ export async function acceptNotification(
     return { id: row.id, status: row.status as NotificationStatus, replayed: true };
   };
 
-  const existing = await db.notification.findUnique({ where: { idempotencyKey } });
-  if (existing) return replay(existing);
+  const [found] = await sql.query<{ existing: Row | null; user_exists: boolean; current_version: number | null }>(
+    LOOKUP,
+    [idempotencyKey, input.userId, input.template],
+  );
+  if (found?.existing) return replay(found.existing);
+  if (!found?.user_exists) throw new NotificationRejectedError('user', input.userId);
+  const templateVersion = pinnedVersion ?? found.current_version;
+  if (templateVersion === null || templateVersion === undefined) {
+    throw new NotificationRejectedError('template', input.template);
+  }
 
-  const [user, templateVersion] = await Promise.all([
-    db.user.findUnique({ where: { id: input.userId }, select: { id: true } }),
-    pinnedVersion ??
-      db.template
-        .findUnique({ where: { id: input.template }, select: { currentVersion: true } })
-        .then((template) => template?.currentVersion),
-  ]);
-  if (!user) throw new NotificationRejectedError('user', input.userId);
-  if (templateVersion === undefined) throw new NotificationRejectedError('template', input.template);
-
-  const sendAt = input.sendAt ? new Date(input.sendAt) : null;
-  const data = {
-    id: notificationIdFor(idempotencyKey),
+  const at = now().getTime();
+  const sendAt = input.sendAt ? Date.parse(input.sendAt) : null;
+  const params = [
+    notificationIdFor(idempotencyKey),
     idempotencyKey,
-    workflowId: notificationWorkflowId(idempotencyKey),
-    userId: input.userId,
-    templateId: input.template,
+    notificationWorkflowId(idempotencyKey),
+    input.userId,
+    input.template,
     templateVersion,
-    data: (input.data ?? {}) as Prisma.InputJsonValue,
-    channels: input.channels ?? [],
-    category: input.category ?? null,
-    status: sendAt && sendAt.getTime() > now().getTime() ? 'scheduled' : 'accepted',
+    JSON.stringify(input.data ?? {}),
+    input.channels ?? [],
+    input.category ?? null,
+    sendAt !== null && sendAt > at ? 'scheduled' : 'accepted',
     sendAt,
-    campaignRunId: campaignRunId ?? null,
-    ...(input.escalation ? { escalation: input.escalation } : {}),
-  };
-  let row;
-  try {
-    row = !campaignRunId
-      ? await db.notification.create({ data })
-      : await db.$transaction(async (tx) => {
-          // FOR SHARE: a cancel (an UPDATE of this row) waits for inserts in progress, and inserts after it see it.
-          const runs = await tx.$queryRaw<{ status: string }[]>`
-            SELECT status FROM campaign_runs WHERE id = ${campaignRunId} FOR SHARE`;
-          if (runs[0]?.status !== 'running') {
-            throw new CampaignRunClosedError(`campaign run is ${runs[0]?.status ?? 'gone'}`);
-          }
-          const created = await tx.notification.create({ data });
-          await incrementRunCounter(tx, campaignRunId, 'started');
-          return created;
-        });
-  } catch (error) {
+    input.escalation ? JSON.stringify(input.escalation) : null,
+    campaignRunId ?? null,
+    at,
+  ];
+  const inserted = !campaignRunId
+    ? await sql.query<Row>(INSERT, params)
+    : await sql.transaction(async (tx) => {
+        // FOR SHARE: a cancel (an UPDATE of this row) waits for inserts in progress, and inserts after it see it.
+        const runs = await tx.query<{ status: string }>(`SELECT status FROM campaign_runs WHERE id = $1 FOR SHARE`, [
+          campaignRunId,
+        ]);
+        if (runs[0]?.status !== 'running') {
+          throw new CampaignRunClosedError(`campaign run is ${runs[0]?.status ?? 'gone'}`);
+        }
+        const rows = await tx.query<Row>(INSERT, params);
+        if (rows.length > 0) {
+          const shard = Math.floor(Math.random() * COUNTER_SHARDS);
+          await tx.query(`UPDATE campaign_run_counters SET started = started + 1 WHERE run_id = $1 AND shard = $2`, [
+            campaignRunId,
+            shard,
+          ]);
+        }
+        return rows;
+      });
+  const row = inserted[0];
+  if (!row) {
     // A concurrent request with the same key won the insert: answer with its notification.
-    if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') {
-      return replay(await db.notification.findUniqueOrThrow({ where: { idempotencyKey } }));
-    }
-    throw error;
+    const [again] = await sql.query<{ existing: Row | null }>(LOOKUP, [idempotencyKey, input.userId, input.template]);
+    if (!again?.existing) throw new Error(`notification with key ${idempotencyKey} vanished`);
+    return replay(again.existing);
   }
   await ensureStarted(row);
   return { id: row.id, status: row.status as NotificationStatus, replayed: false };

@@ -167,6 +167,7 @@ export async function startHerald(config: HeraldConfig, roles: HeraldRoles, logg
         : [`http://localhost:${config.temporal.devUiPort}`, `http://127.0.0.1:${config.temporal.devUiPort}`];
       const app = createApp({
         db: db.prisma,
+        sql: db.sql,
         temporal,
         taskQueue: config.temporal.taskQueue,
         apiKey,

@@ -81,7 +81,7 @@ export async function createHeraldWorker(options: HeraldWorkerOptions): Promise<
       health,
       onRecordError: options.onBackgroundError,
     }),
-    ...createCampaignActivities({ db: options.db }),
+    ...createCampaignActivities({ db: options.db, sql: options.sql }),
   };
   // Every worker encrypts and decrypts payloads with the same keys as the API's client (lib/codec.ts).
   const common = {

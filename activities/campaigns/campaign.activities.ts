@@ -8,11 +8,14 @@ import { acceptNotification, CampaignRunClosedError, NotificationRejectedError }
 import { fetchAudiencePage, countAudience } from '../../lib/audience';
 import { finishedOf, runCounters } from '../../lib/campaign-progress';
 import type { Db } from '../../lib/db';
+import type { Sql } from '../../lib/sql';
 import { COUNTER_SHARDS } from '../../lib/notification-outcome';
 import { audienceSchema, type CampaignRunStatus } from '../../lib/schemas';
 
 export interface CampaignActivityDeps {
   db: Db;
+  /** Plain SQL on the same database (accepting each recipient). */
+  sql: Sql;
   /** Recipients accepted at once within a page. */
   concurrency?: number;
   clock?: () => Date;
@@ -42,7 +45,12 @@ export interface CampaignRunProgress {
 /** The idempotency key of a recipient in a run: a restarted run, or a retried page, never sends twice. */
 export const campaignRecipientKey = (runId: string, userId: string) => `campaign:${runId}:${userId}`;
 
-export function createCampaignActivities({ db, concurrency = 20, clock = () => new Date() }: CampaignActivityDeps) {
+export function createCampaignActivities({
+  db,
+  sql,
+  concurrency = 20,
+  clock = () => new Date(),
+}: CampaignActivityDeps) {
   return {
     /** Opens the run: pins the template version and counts the audience. Idempotent (a retry finds the run). */
     async beginCampaignRun(input: { runId: string; campaignId: string }): Promise<BeginCampaignRunResult> {
@@ -97,7 +105,7 @@ export function createCampaignActivities({ db, concurrency = 20, clock = () => n
         input.pageSize,
       );
       // Notifications start on the worker's own client and task queue, like the intake workflow's.
-      const deps = { db, temporal: context.client, taskQueue: context.info.taskQueue, now: clock };
+      const deps = { sql, temporal: context.client, taskQueue: context.info.taskQueue, now: clock };
       const result: CampaignPageResult = {
         accepted: 0,
         skipped: 0,

@@ -1,4 +1,5 @@
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import type { Sql } from '../../lib/sql';
 import { acceptNotification, NotificationRejectedError, WorkflowStartError } from '../../lib/accept-notification';
 import type { Prisma, Db } from '../../lib/db';
 import { newEventKey } from '../../lib/ids';
@@ -68,11 +69,12 @@ export function toNotificationView(row: NotificationRow, events: TrackingEventRo
 
 export interface NotificationServiceDeps {
   db: Db;
+  sql: Sql;
   temporal: Client;
   taskQueue: string;
 }
 
-export function createNotificationService({ db, temporal, taskQueue }: NotificationServiceDeps) {
+export function createNotificationService({ db, sql, temporal, taskQueue }: NotificationServiceDeps) {
   return {
     /** Accepts a notification: 202 only once its workflow has durably started. The same key is the same notification. */
     async send(
@@ -84,7 +86,7 @@ export function createNotificationService({ db, temporal, taskQueue }: Notificat
       }
       const key = input.eventId ?? headerKey ?? newEventKey();
       try {
-        return await acceptNotification({ db, temporal, taskQueue }, key, input);
+        return await acceptNotification({ sql, temporal, taskQueue }, key, input);
       } catch (error) {
         if (error instanceof NotificationRejectedError) throw notFound(error.resource, error.id);
         if (error instanceof WorkflowStartError) throw new HttpError(503, 'temporal_unavailable', error.message);

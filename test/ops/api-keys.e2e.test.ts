@@ -122,6 +122,7 @@ describe('scopes', () => {
   it('every /v1 route the app serves declares its scope', () => {
     const app = createApp({
       db: herald.db.prisma,
+      sql: herald.db.sql,
       temporal: herald.client,
       taskQueue: 'x',
       apiKey: TEST_API_KEY,

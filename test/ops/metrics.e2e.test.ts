@@ -105,7 +105,7 @@ it('after a run, request, notification, delivery, provider and Temporal SDK metr
   const taskQueue = { task_queue: herald.taskQueue };
   expect(moved('temporal_workflow_completed', { ...taskQueue, workflow_type: 'sendNotification' })).toBe(1);
   // Provider calls run on the channel's own task queue.
-  const smsQueue = { task_queue: `${herald.taskQueue}-sms`, activity_type: 'deliverSms' };
+  const smsQueue = { task_queue: `${herald.taskQueue}-sms`, activity_type: 'sendChannel' };
   expect(moved('temporal_activity_execution_latency_count', smsQueue)).toBe(1);
   expect(value(after, 'temporal_worker_task_slots_available', taskQueue)).toBeGreaterThan(0);
 

@@ -223,7 +223,7 @@ it('a full run through all six providers leaves no secret, email or phone in the
   // The logs are real: the SDK's activity logs and the retried failures are in them.
   const log = lines.join('');
   expect(lines.length).toBeGreaterThan(20);
-  expect(log).toContain('deliverSms');
+  expect(log).toContain('sendChannel');
   expect(log).toMatch(/"level":40[^\n]*Activity failed|Activity failed[^\n]*"level":40/);
 
   const histories = (await Promise.all(notificationIds.map(({ herald, ids }) => historiesOf(herald, ids)))).flat();

@@ -102,6 +102,7 @@ export async function startTestHerald(
 
   const app = createApp({
     db: db.prisma,
+    sql: db.sql,
     temporal: client,
     taskQueue,
     apiKey: TEST_API_KEY,
