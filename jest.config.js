@@ -1,6 +1,5 @@
 /** @type {import('jest').Config} */
 module.exports = {
-  testEnvironment: 'node',
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', diagnostics: { warnOnly: false } }] },
   testMatch: ['**/?(*.)test.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/.data/', '/.venv/', '/dist/'],
@@ -14,4 +13,12 @@ module.exports = {
     '^node-fetch$': '<rootDir>/node_modules/node-fetch/lib/index.js',
   },
   testTimeout: 60_000,
+  // Closes what a test file left open (workers first, then servers) after its own hooks, so a failure ends the run.
+  testEnvironment: '<rootDir>/test/support/jest-environment.ts',
+  // A scratch folder for the run: one migrated embedded database and one workflow bundle, shared by every file.
+  globalSetup: '<rootDir>/test/support/global-setup.ts',
+  globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+  // Two files at a time: every file has its own Temporal server, database and ports, and most of a file's time is
+  // spent waiting on them, so two workers fill two cores.
+  maxWorkers: 2,
 };

@@ -31,11 +31,15 @@ export interface DatabaseOptions {
   url?: string;
   /** PGlite folder; absent → in memory. */
   pgliteDir?: string;
+  /** A PGlite data folder to start from (`PGlite.dumpDataDir()`): tests copy one migrated database instead of running initdb. */
+  pgliteSnapshot?: Blob;
   poolSize?: number;
 }
 
 export function openDatabase(options: DatabaseOptions): Database {
-  return options.url ? openPostgres(options.url, options.poolSize ?? 10) : openPglite(options.pgliteDir);
+  return options.url
+    ? openPostgres(options.url, options.poolSize ?? 10)
+    : openPglite(options.pgliteDir, options.pgliteSnapshot);
 }
 
 function openPostgres(url: string, poolSize: number): Database {
@@ -67,9 +71,9 @@ function openPostgres(url: string, poolSize: number): Database {
   };
 }
 
-function openPglite(dir: string | undefined): Database {
+function openPglite(dir: string | undefined, snapshot: Blob | undefined): Database {
   if (dir) fs.mkdirSync(path.dirname(path.resolve(dir)), { recursive: true });
-  const db = new PGlite(dir ? path.resolve(dir) : undefined);
+  const db = new PGlite(dir ? path.resolve(dir) : undefined, snapshot ? { loadDataDir: snapshot } : undefined);
   const prisma = new PrismaClient({ adapter: new PgliteAdapterFactory(db) });
   let closed = false;
   return {

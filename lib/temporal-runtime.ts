@@ -18,19 +18,22 @@ const PINO_LEVEL: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'
   ERROR: 'error',
 };
 
-/** Forwards SDK logs to a pino logger that can be swapped (the test harness points it at each test's logger). */
 /**
  * SDK warnings about what Herald does on purpose: the per-channel queues' workers run activities only, so "no
  * workflows registered" is their normal state, not something an operator should be warned about at every start.
  */
 const EXPECTED_BY_DESIGN = [/^No workflows registered, not polling for workflow tasks$/];
 
+/** Forwards SDK logs to a pino logger that can be swapped (the test harness points it at each test's logger). */
 export class PinoTemporalLogger implements TemporalLogger {
+  /** Warnings logged at debug instead: Herald's by design, plus what the process adds (installTemporalRuntime). */
+  readonly expected: RegExp[] = [...EXPECTED_BY_DESIGN];
+
   constructor(public target: Logger | undefined) {}
 
   log(level: LogLevel, message: string, meta: LogMetadata = {}): void {
     if (!this.target) return;
-    if (level === 'WARN' && EXPECTED_BY_DESIGN.some((pattern) => pattern.test(message))) level = 'DEBUG';
+    if (level === 'WARN' && this.expected.some((pattern) => pattern.test(message))) level = 'DEBUG';
     const { error, ...rest } = meta as LogMetadata & { error?: unknown };
     const fields = { component: 'temporal', ...rest, ...(error !== undefined ? { err: error } : {}) };
     this.target[PINO_LEVEL[level] ?? 'info'](fields, message);
@@ -159,21 +162,38 @@ export interface TemporalRuntime {
   sdkMetrics: SdkMetrics;
   /** Points SDK logs at this logger. */
   setLogger(logger: Logger): void;
+  /** Logs these warnings at debug from now on. */
+  expect(patterns: RegExp[]): void;
 }
 
 let installed: TemporalRuntime | undefined;
+
+export interface TemporalRuntimeOptions {
+  /** Where SDK logs go from now on. */
+  logger?: Logger;
+  /** Where they go when this call installs the Runtime and `logger` is absent (default: warnings, to stdout). */
+  initialLogger?: Logger;
+  coreLogLevel?: LogLevel;
+  /**
+   * More warnings that are expected in this process and logged at debug: the test harness adds what the
+   * time-skipping test server makes the SDK say about itself.
+   */
+  expected?: RegExp[];
+}
 
 /**
  * Installs the Runtime (idempotent). Returns undefined when something already instantiated the default Runtime in
  * this process: SDK logs then go to the console and SDK metrics are not exported.
  */
-export function installTemporalRuntime(options: { logger?: Logger; coreLogLevel?: LogLevel } = {}) {
+export function installTemporalRuntime(options: TemporalRuntimeOptions = {}) {
   if (installed) {
     if (options.logger) installed.setLogger(options.logger);
+    installed.expect(options.expected ?? []);
     return installed;
   }
   if (Runtime._instance !== undefined) return undefined;
-  const logger = new PinoTemporalLogger(options.logger ?? createLogger('warn'));
+  const logger = new PinoTemporalLogger(options.logger ?? options.initialLogger ?? createLogger('warn'));
+  logger.expected.push(...(options.expected ?? []));
   const buffer = new MetricsBuffer({ maxBufferSize: 100_000, useSecondsForDurations: true });
   Runtime.install({
     logger,
@@ -190,6 +210,11 @@ export function installTemporalRuntime(options: { logger?: Logger; coreLogLevel?
     sdkMetrics,
     setLogger(target) {
       logger.target = target;
+    },
+    expect(patterns) {
+      for (const pattern of patterns) {
+        if (!logger.expected.some((p) => p.source === pattern.source)) logger.expected.push(pattern);
+      }
     },
   };
   return installed;

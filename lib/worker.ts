@@ -31,6 +31,8 @@ export interface HeraldWorkerOptions {
   metrics?: ActivityMetrics;
   /** Called when bookkeeping that must never fail a delivery does fail (the provider failure-rate counts). */
   onBackgroundError?: (error: unknown) => void;
+  /** The workflows, already bundled with the same failure converter (tests bundle them once per run). */
+  workflowBundle?: { codePath: string };
   /** Extra worker options (tests lower the concurrency, for instance). */
   overrides?: Partial<WorkerOptions>;
 }
@@ -58,8 +60,9 @@ const CHANNELS = ['push', 'sms', 'email'] as const;
  */
 export async function createHeraldWorker(options: HeraldWorkerOptions): Promise<HeraldWorker> {
   const delivery = options.delivery ?? loadDeliveryConfig({});
-  const workflows =
-    process.env.NODE_ENV === 'production' && fs.existsSync(PREBUILT_BUNDLE)
+  const workflows = options.workflowBundle
+    ? { workflowBundle: options.workflowBundle }
+    : process.env.NODE_ENV === 'production' && fs.existsSync(PREBUILT_BUNDLE)
       ? { workflowBundle: { codePath: PREBUILT_BUNDLE } }
       : { workflowsPath: require.resolve('../workflows') };
   // One per process: provider outcomes are counted in memory and written once a second (activities/provider-health.ts).

@@ -43,6 +43,9 @@ function fakeRun(audience: string[], options: { finishPerPoll?: number } = {}) {
   let finished = 0;
   let status: 'running' | 'canceling' | 'canceled' | 'completed' = 'running';
   const windows: number[] = [];
+  // Resolved when the run asks for progress with notifications already started: it is past a page and waiting.
+  let waiting!: () => void;
+  const waitingAfterPage = new Promise<void>((resolve) => (waiting = resolve));
   const activities: CampaignActivities = {
     async beginCampaignRun() {
       log.push('begin');
@@ -64,6 +67,7 @@ function fakeRun(audience: string[], options: { finishPerPoll?: number } = {}) {
       };
     },
     async campaignRunProgress() {
+      if (started > 0) waiting();
       finished = Math.min(started, finished + (options.finishPerPoll ?? Number.MAX_SAFE_INTEGER));
       return { status, started, finished, inFlight: started - finished };
     },
@@ -75,7 +79,7 @@ function fakeRun(audience: string[], options: { finishPerPoll?: number } = {}) {
       status = input.outcome;
     },
   };
-  return { activities, log, windows, counts: () => ({ started, finished }) };
+  return { activities, log, windows, waitingAfterPage, counts: () => ({ started, finished }) };
 }
 
 async function withWorker<T>(activities: CampaignActivities, fn: (taskQueue: string) => Promise<T>): Promise<T> {
@@ -160,9 +164,11 @@ describe('campaignRun workflow', () => {
     const fake = fakeRun(users(50), { finishPerPoll: 0 });
     const error = await withWorker(fake.activities, async (taskQueue) => {
       const handle = await start(taskQueue, { pacing: { pageSize: 10, maxInFlight: 10 } });
-      for (let i = 0; i < 50 && !(await handle.query(campaignRunStateQuery))?.pages; i++) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+      // Cancel once the first page is out and the run, continued as new, is polling for room: a state, not a timer.
+      // (Polling the query for 5 s failed on a busy machine: the page could come later, or the query report it while
+      // the run was still continuing as new, and the cancel then raced the continue-as-new.)
+      await fake.waitingAfterPage;
+      expect((await handle.query(campaignRunStateQuery))?.pages).toBe(1);
       await handle.cancel();
       return handle.result().catch((e: unknown) => e);
     });

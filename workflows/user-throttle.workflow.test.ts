@@ -4,10 +4,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { userThrottleWorkflowId } from '../lib/ids';
 import { requestThrottleGrant } from '../lib/user-throttle';
 import { createLocalTemporal } from '../test/support/temporal';
+import { until } from '../test/support/until';
 import { decide, nextSlot } from './throttle-decision';
 import { throttleStateQuery, type ThrottleEntry, type ThrottleRequest } from './user-throttle.definitions';
 
@@ -102,16 +104,34 @@ describe('userThrottle workflow', () => {
     await env?.teardown();
   });
 
-  /** As the activity does: a run that is ending or continuing-as-new makes the call fail, and it is retried. */
+  /**
+   * As the activity does (Temporal retries it until it answers): a run that is ending or continuing as new refuses
+   * the update for a moment (ResourceExhausted, "workflow is closing"), and the call is retried until the next run
+   * answers. How long that moment lasts depends on how busy the machine is, so the retries are bounded by a deadline
+   * against a hang, not by a count; an update the workflow rejects is a real failure and is not retried.
+   */
   async function ask(userId: string, req: ThrottleRequest) {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await requestThrottleGrant(env.client, taskQueue, userId, req);
-      } catch (error) {
-        if (attempt >= 20) throw error;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
+    let last: unknown;
+    return until(
+      () => `the throttle's answer to ${req.requestId} (last error: ${String(last)})`,
+      () => requestThrottleGrant(env.client, taskQueue, userId, req),
+      {
+        timeoutMs: 150_000,
+        intervalMs: 100,
+        retryOn: (error) => {
+          last = error;
+          return !(error instanceof WorkflowUpdateFailedError);
+        },
+      },
+    );
+  }
+
+  /** Several callers at once; returns once every call has ended, so none is left running when a test fails. */
+  async function askAll(userId: string, requests: ThrottleRequest[]) {
+    const settled = await Promise.allSettled(requests.map((req) => ask(userId, req)));
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    return settled.map((r) => (r as PromiseFulfilledResult<Awaited<ReturnType<typeof ask>>>).value);
   }
 
   it('continues-as-new under a long burst without losing or double-counting a request', async () => {
@@ -121,7 +141,10 @@ describe('userThrottle workflow', () => {
     // Several callers at once, as many notification workflows would; each run takes at most 7 requests.
     for (let i = 0; i < total; i += 4) {
       const batch = Array.from({ length: Math.min(4, total - i) }, (_, j) => `req-${i + j}`);
-      const results = await Promise.all(batch.map((id) => ask(userId, request(id, 7))));
+      const results = await askAll(
+        userId,
+        batch.map((id) => request(id, 7)),
+      );
       results.forEach((r, j) => {
         const grant = r.grants[0]!;
         expect(grant.decision).toBe('send');

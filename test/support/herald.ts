@@ -13,7 +13,9 @@ import { installTemporalRuntime } from '../../lib/temporal-runtime';
 import { createTracking } from '../../lib/tracking/tracking';
 import { createHeraldWorker, type HeraldWorker } from '../../lib/worker';
 import { createTestDatabase, type TestDatabase } from './database';
+import { track } from './teardown';
 import { createLocalTemporal } from './temporal';
+import { heraldWorkflowBundle } from './workflow-bundle';
 
 export const TEST_API_KEY = 'test-api-key-0123456789abcdef';
 
@@ -74,6 +76,7 @@ export async function startTestHerald(
   metrics.includeSdkMetrics(runtime?.sdkMetrics);
   const queues = createQueueMonitor(env.connection, namespace, heraldTaskQueues(taskQueue));
   metrics.watchQueues(queues);
+  const workflowBundle = await heraldWorkflowBundle();
 
   let worker: HeraldWorker | undefined;
   let running: Promise<void> | undefined;
@@ -89,6 +92,7 @@ export async function startTestHerald(
       delivery: config.delivery,
       codec,
       metrics,
+      workflowBundle,
     });
     running = worker.run();
   };
@@ -121,6 +125,22 @@ export async function startTestHerald(
   });
   const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
 
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      forget();
+      // Open connections (keep-alive, a request a timed-out test left waiting) would hold close() up.
+      const closed = new Promise((resolve) => server.close(resolve));
+      server.closeAllConnections();
+      await closed;
+      await stopWorker();
+      await providers.close();
+      if (!options.temporal) await env.teardown();
+      await db.close();
+    })());
+  // Stopped at the end of the file even if the test that should have stopped it timed out (test/support/teardown.ts).
+  const forget = track('a test Herald', stop);
+
   return {
     url,
     config,
@@ -145,13 +165,7 @@ export async function startTestHerald(
     },
     startWorker,
     stopWorker,
-    async stop() {
-      await new Promise((resolve) => server.close(resolve));
-      await stopWorker();
-      await providers.close();
-      if (!options.temporal) await env.teardown();
-      await db.close();
-    },
+    stop,
   };
 }
 
