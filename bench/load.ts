@@ -57,16 +57,24 @@ export async function closedLoop(
   const windowEnd = windowStart + options.durationMs;
   const completed: Completed[] = [];
   let seq = 0;
-  const timers = [
-    setTimeout(() => options.onWindowStart?.(), options.warmupMs),
-    setTimeout(() => options.onWindowEnd?.(), options.warmupMs + options.durationMs),
-  ];
+  const at = (ms: number, hook?: () => void) =>
+    new Promise<void>((resolve) =>
+      setTimeout(() => {
+        hook?.();
+        resolve();
+      }, ms),
+    );
+  // Both edges are read on time, whether or not operations are still running then.
+  const edges = Promise.all([
+    at(options.warmupMs, options.onWindowStart),
+    at(options.warmupMs + options.durationMs, options.onWindowEnd),
+  ]);
   await Promise.all(
     Array.from({ length: options.concurrency }, async () => {
       while (performance.now() < windowEnd) completed.push(await guarded(operation, seq++));
     }),
   );
-  timers.forEach(clearTimeout);
+  await edges;
   return { completed, windowStart, windowEnd, started: seq };
 }
 
