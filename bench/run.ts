@@ -13,7 +13,7 @@
  *   npm run bench -- [--concurrency 50] [--warmup 10] [--duration 30] [--targets 4|1] [--db embedded|postgres]
  *                    [--runs 1] [--only b0,b1,herald,campaign] [--no-half-load] [--users 1000]
  *                    [--campaign-recipients 2000] [--campaign-page-size n] [--campaign-max-in-flight n]
- *                    [--profile <dir>]
+ *                    [--roles start|split] [--profile <dir>]
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -62,6 +62,7 @@ function options() {
       'campaign-page-size': { type: 'string' },
       'campaign-max-in-flight': { type: 'string' },
       profile: { type: 'string' },
+      roles: { type: 'string', default: 'start' },
     },
     strict: true,
   });
@@ -76,6 +77,8 @@ function options() {
   }
   if (values.targets !== '4' && values.targets !== '1') throw new Error('--targets: 4 or 1');
   if (values.db !== 'embedded' && values.db !== 'postgres') throw new Error('--db: embedded or postgres');
+  if (values.roles !== 'start' && values.roles !== 'split') throw new Error('--roles: start or split');
+  if (values.roles === 'split' && values.db !== 'postgres') throw new Error('--roles split needs --db postgres');
   return {
     concurrency: int('concurrency', values.concurrency, 1),
     warmupSeconds: int('warmup', values.warmup, 0),
@@ -95,6 +98,7 @@ function options() {
         : {}),
     },
     profileDir: values.profile,
+    roles: values.roles as 'start' | 'split',
   };
 }
 type Options = ReturnType<typeof options>;
@@ -174,26 +178,32 @@ async function oneRun(
       cleanupsOfRun.push(() => postgres!.close());
     }
     const dataDir = path.join(tmp, `herald-${run}`);
-    log(`Herald: starting \`npm start\` (${opts.db})`);
+    const spawned: number[] = [];
+    let rss: ReturnType<typeof watchPeakRss> | undefined;
+    cleanupsOfRun.push(async () => rss?.stop());
+    log(`Herald: starting ${opts.roles === 'split' ? 'npm run worker + npm run api' : 'npm start'} (${opts.db})`);
     const herald = await startHeraldProcess({
       dataDir,
       temporalAddress: temporal.address,
       databaseUrl: database?.url,
       providerEnv: counter.env,
       profileDir: opts.profileDir,
+      roles: opts.roles,
+      onSpawn: (pid) => {
+        killAtExit(pid, true);
+        spawned.push(pid);
+        rss ??= watchPeakRss(() => spawned);
+      },
     });
-    killAtExit(herald.pid, true);
     cleanupsOfRun.push(async () => {
       await herald.stop();
-      forget(herald.pid);
+      herald.pids.forEach(forget);
     });
-    const rss = watchPeakRss(() => [herald.pid]);
-    cleanupsOfRun.push(async () => rss.stop());
-    const processes = processTree(herald.pid).length;
+    const processes = herald.pids.reduce((sum, pid) => sum + processTree(pid).length, 0);
     // From here on: what it holds while working, without the start-up (workflow bundling) peak.
-    const rssUnderLoad = watchPeakRss(() => [herald.pid]);
+    const rssUnderLoad = watchPeakRss(() => herald.pids);
     cleanupsOfRun.push(async () => rssUnderLoad.stop());
-    const probe = { temporalPid: temporal.pid, heraldPid: herald.pid, postgres, connection: temporal.connection };
+    const probe = { temporalPid: temporal.pid, heraldPids: herald.pids, postgres, connection: temporal.connection };
 
     if (opts.only.has('herald')) {
       log(`Herald: ${opts.users} users with ${opts.targets} target(s) each`);
@@ -218,14 +228,14 @@ async function oneRun(
       log(`campaign: ${opts.campaignRecipients} recipients`);
       result.campaign = await campaignPhase(herald, counter, opts.campaignRecipients, opts.campaignPacing, probe);
     }
-    rss.stop();
+    rss?.stop();
     rssUnderLoad.stop();
     result.process = {
-      /** Peak summed RSS of Herald's process tree over its whole life (start-up included), sampled every 200 ms. */
-      peakRssMb: Math.round(rss.peak() / 1024 / 1024),
+      /** Peak summed RSS of Herald's process trees over their whole life (start-up included), sampled every 200 ms. */
+      peakRssMb: Math.round((rss?.peak() ?? 0) / 1024 / 1024),
       /** The same, from the end of start-up (ready) to the end of the run. */
       peakRssAfterStartMb: Math.round(rssUnderLoad.peak() / 1024 / 1024),
-      /** Processes in Herald's tree once started (`npm start` with TEMPORAL_ADDRESS: one). */
+      /** Processes in Herald's trees once started (`npm start` with TEMPORAL_ADDRESS: one; split: two). */
       processes,
     };
   } finally {
@@ -293,7 +303,7 @@ function table(opts: Options, result: RunResult, context: Record<string, unknown
   add('DB transactions/notification', 'herald', 'dbTransactionsPerNotification');
   add('DB rows written/notification', 'herald', 'dbRowsWrittenPerNotification');
   add('notifications accepted', 'herald', 'notificationsAccepted');
-  add('errors (POST ≠ 202, not delivered in 60 s)', 'herald', 'errors', '0');
+  add('errors (POST ≠ 202, not delivered in 120 s)', 'herald', 'errors', '0');
   add('notifications not delivered (final status)', 'herald', 'failedNotifications', '0');
   add('duplicate sends', 'herald', 'duplicateSends', '0');
   add('half load: rate notifications/s', 'halfLoad', 'ratePerSecond');
@@ -312,7 +322,7 @@ function table(opts: Options, result: RunResult, context: Record<string, unknown
       `  ${label.padEnd(width)}  ${String(value ?? 'n/a').padStart(9)}${target ? `   target ${target}` : ''}`,
   );
   return [
-    `Herald benchmark — ${opts.db}, ${opts.targets} target(s)/notification, concurrency ${opts.concurrency}, ` +
+    `Herald benchmark — ${opts.db}${opts.roles === 'split' ? ' (worker + api processes)' : ''}, ${opts.targets} target(s)/notification, concurrency ${opts.concurrency}, ` +
       `warm-up ${opts.warmupSeconds} s, duration ${opts.durationSeconds} s, ` +
       `${opts.runs > 1 ? `median of ${opts.runs} runs` : '1 run'}; ${context.cpus} cores, ` +
       `load average at start ${context.loadAverageAtStart}`,
@@ -363,6 +373,7 @@ async function main() {
   const json = {
     config: {
       db: opts.db,
+      roles: opts.roles,
       targets: opts.targets,
       concurrency: opts.concurrency,
       warmupSeconds: opts.warmupSeconds,
