@@ -22,7 +22,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { Connection } from '@temporalio/client';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { DefaultLogger, makeTelemetryFilterString, Runtime } from '@temporalio/worker';
 import pg from 'pg';
 import { startDevServer } from '../lib/temporal-dev-server';
 import { unusedPort } from '../test/fakes/http-fake-server';
@@ -341,7 +341,13 @@ async function main() {
   }, budgetMs);
   watchdog.unref();
 
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  // The baseline worker's SDK: errors only, and Rust core's log lines kept off stdout (the result line's home).
+  Runtime.install({
+    logger: new DefaultLogger('ERROR'),
+    telemetryOptions: {
+      logging: { filter: makeTelemetryFilterString({ core: 'ERROR', other: 'ERROR' }), forward: {} },
+    },
+  });
   const context = {
     cpus: os.cpus().length,
     loadAverageAtStart: os.loadavg().map((l) => Math.round(l * 100) / 100),
