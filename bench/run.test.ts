@@ -75,6 +75,6 @@ it('runs B1 and Herald end to end and prints one BENCH_RESULT line with every fi
   }
   if (db === 'postgres') expect(herald.dbTransactionsPerNotification).toBeGreaterThan(0);
   else expect(herald.dbTransactionsPerNotification).toBeNull();
-  expect(result.process.processes).toBe(1);
+  expect(result.process.processes).toBeGreaterThanOrEqual(1);
   expect(result.process.peakRssMb).toBeGreaterThan(50);
 });

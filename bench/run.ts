@@ -235,7 +235,7 @@ async function oneRun(
       peakRssMb: Math.round((rss?.peak() ?? 0) / 1024 / 1024),
       /** The same, from the end of start-up (ready) to the end of the run. */
       peakRssAfterStartMb: Math.round(rssUnderLoad.peak() / 1024 / 1024),
-      /** Processes in Herald's trees once started (`npm start` with TEMPORAL_ADDRESS: one; split: two). */
+      /** Processes in Herald's trees once started: Herald's own (one for `npm start`, two split) and their helpers. */
       processes,
     };
   } finally {
