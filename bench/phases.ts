@@ -455,12 +455,15 @@ export async function campaignPhase(
       break;
     }
     await sleep(500);
+    // A failed poll (a reset connection under load) is retried at the next tick; the deadline bounds it.
     if (!runId) {
-      runId = (await herald.api('GET', `/v1/campaigns/${id}/runs`)).body?.runs?.[0]?.id;
+      runId = (await herald.api('GET', `/v1/campaigns/${id}/runs`).catch(() => undefined))?.body?.runs?.[0]?.id;
       continue;
     }
-    const response = await herald.api('GET', `/v1/campaigns/${id}/runs/${encodeURIComponent(runId)}`);
-    if (response.status !== 200) continue;
+    const response = await herald
+      .api('GET', `/v1/campaigns/${id}/runs/${encodeURIComponent(runId)}`)
+      .catch(() => undefined);
+    if (response?.status !== 200) continue;
     run = response.body;
     if (['completed', 'failed', 'canceled'].includes(run.status)) break;
   }

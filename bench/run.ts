@@ -226,7 +226,13 @@ async function oneRun(
     }
     if (opts.only.has('campaign')) {
       log(`campaign: ${opts.campaignRecipients} recipients`);
-      result.campaign = await campaignPhase(herald, counter, opts.campaignRecipients, opts.campaignPacing, probe);
+      // A failed campaign phase is reported as such, without losing the phases measured before it.
+      result.campaign = await campaignPhase(herald, counter, opts.campaignRecipients, opts.campaignPacing, probe).catch(
+        (error: Error) => {
+          log(`campaign failed: ${error.stack ?? error.message}`);
+          return { error: error.message };
+        },
+      );
     }
     rss?.stop();
     rssUnderLoad.stop();
@@ -314,6 +320,7 @@ function table(opts: Options, result: RunResult, context: Record<string, unknown
   add('campaign Herald CPU ms/recipient', 'campaign', 'heraldCpuMsPerRecipient');
   add('campaign errors', 'campaign', 'errors', '0');
   add('campaign duplicate sends', 'campaign', 'duplicateSends', '0');
+  add('campaign phase failed', 'campaign', 'error');
   add('peak RSS of Herald, whole life (MB)', 'process', 'peakRssMb', '≤ 400');
   add('peak RSS of Herald after start-up (MB)', 'process', 'peakRssAfterStartMb');
   const width = Math.max(...rows.map((r) => r[0].length));
