@@ -1,0 +1,5 @@
+export const baselineActivities = {
+  async noop(): Promise<void> {},
+};
+
+export type BaselineActivities = typeof baselineActivities;
