@@ -151,7 +151,13 @@ export interface TrackingConfig {
 }
 
 export interface HeraldConfig {
+  /** PORT: the API's port. */
   port: number;
+  /**
+   * HERALD_OPS_PORT: a worker-only process's /healthz and /metrics (default 0: any free port, printed at start, so that
+   * several workers run side by side on one host).
+   */
+  opsPort: number;
   publicUrl: string;
   databaseUrl?: string;
   dataDir: string;
@@ -198,6 +204,7 @@ export function loadConfig(env: Env = process.env): HeraldConfig {
   const taskQueue = read(env, 'HERALD_TASK_QUEUE') ?? 'herald';
   return {
     port,
+    opsPort: parse('HERALD_OPS_PORT', z.coerce.number().int().min(0).max(65535), read(env, 'HERALD_OPS_PORT') ?? '0'),
     publicUrl,
     databaseUrl,
     dataDir: path.resolve(read(env, 'HERALD_DATA_DIR') ?? '.data'),

@@ -24,13 +24,24 @@ const PINO_LEVEL: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'
  * workflows registered" is their normal state, not something an operator should be warned about at every start.
  */
 const EXPECTED_BY_DESIGN = [/^No workflows registered, not polling for workflow tasks$/];
+/**
+ * The core's warning for each retried call (every poller, several times a second) while the server cannot be
+ * reached. During a restart of the embedded server its supervisor says what is happening, once; these go to debug.
+ */
+const RETRYING_CALL = /^gRPC call \w+ retried \d+ times?$/;
 
 export class PinoTemporalLogger implements TemporalLogger {
+  /** Set while the embedded Temporal server is known to be down (its supervisor logs that, once per event). */
+  outage: string | undefined;
+
   constructor(public target: Logger | undefined) {}
 
   log(level: LogLevel, message: string, meta: LogMetadata = {}): void {
     if (!this.target) return;
     if (level === 'WARN' && EXPECTED_BY_DESIGN.some((pattern) => pattern.test(message))) level = 'DEBUG';
+    if (this.outage !== undefined && (level === 'WARN' || level === 'ERROR') && RETRYING_CALL.test(message)) {
+      level = 'DEBUG';
+    }
     const { error, ...rest } = meta as LogMetadata & { error?: unknown };
     const fields = { component: 'temporal', ...rest, ...(error !== undefined ? { err: error } : {}) };
     this.target[PINO_LEVEL[level] ?? 'info'](fields, message);
@@ -159,6 +170,8 @@ export interface TemporalRuntime {
   sdkMetrics: SdkMetrics;
   /** Points SDK logs at this logger. */
   setLogger(logger: Logger): void;
+  /** Says the Temporal server is down on purpose-known grounds (being restarted), or back (undefined). */
+  setTemporalOutage(state: string | undefined): void;
 }
 
 let installed: TemporalRuntime | undefined;
@@ -190,6 +203,9 @@ export function installTemporalRuntime(options: { logger?: Logger; coreLogLevel?
     sdkMetrics,
     setLogger(target) {
       logger.target = target;
+    },
+    setTemporalOutage(state) {
+      logger.outage = state;
     },
   };
   return installed;
