@@ -412,7 +412,7 @@ function loadProviders(env: Env): ProvidersConfig {
  * Every secret value in the configuration, for the logger's value-based redaction: a secret that reaches a log line
  * through an error message (a URL with its password, a key in a stack trace) is blanked out as well.
  */
-export function configSecrets(config: HeraldConfig): string[] {
+export function configSecrets(config: HeraldConfig): (string | Buffer)[] {
   const { apns, fcm, twilio, sendgrid, smtp } = config.providers;
   const secrets: (string | undefined)[] = [
     config.apiKey,
@@ -423,12 +423,13 @@ export function configSecrets(config: HeraldConfig): string[] {
     twilio?.authToken,
     config.providers.vonage?.apiSecret,
     sendgrid?.apiKey,
-    ...(config.encryptionKeys ?? []).map((k) => k.key.toString('base64')),
   ];
+  // The payload keys as bytes: the logger then looks for them as base64, hex and byte lists too.
+  const keys = (config.encryptionKeys ?? []).map((k) => k.key);
   for (const value of [smtp?.url, config.databaseUrl]) {
     if (!value) continue;
     const password = new URL(value).password;
     if (password) secrets.push(value, password, decodeURIComponent(password));
   }
-  return secrets.filter((s): s is string => typeof s === 'string' && s.length >= 8);
+  return [...secrets.filter((s): s is string => typeof s === 'string' && s.length >= 8), ...keys];
 }

@@ -92,7 +92,7 @@ export async function startHerald(config: HeraldConfig, roles: HeraldRoles, logg
         logger.info({ file: path.join(config.dataDir, 'encryption-keys') }, 'generated a payload encryption key');
       }
     }
-    registerSecrets(encryptionKeys.map((k) => k.key.toString('base64')));
+    registerSecrets(encryptionKeys.map((k) => k.key));
     const codec = new AesGcmPayloadCodec(encryptionKeys);
 
     const db: Database = openDatabase({ url: config.databaseUrl, pgliteDir: path.join(config.dataDir, 'pglite') });
