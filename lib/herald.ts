@@ -189,19 +189,20 @@ export async function startHerald(config: HeraldConfig, roles: HeraldRoles, logg
         codecCorsOrigins: [...config.codecCorsOrigins, ...devUi],
         queues,
         ready: async () => {
-          // The embedded server's supervisor knows better than a probe while it is restarting it.
-          const embedded = devServer?.status();
-          const down = embedded !== undefined && embedded.state !== 'running';
+          // The embedded server's supervisor knows better than a probe while it is restarting it (and a probe of a
+          // server that just died waits for its deadline): its state is read again once the probe is done.
+          const down = () => devServer !== undefined && devServer.status().state !== 'running';
           const [database, temporalOk] = await Promise.all([
             db.ping(),
-            down
+            down()
               ? false
               : connection
                   .withDeadline(Date.now() + 5_000, () => connection.workflowService.getSystemInfo({}))
                   .then(() => true)
                   .catch(() => false),
           ]);
-          return { database, temporal: temporalOk, ...(embedded ? { embeddedTemporal: embedded } : {}) };
+          const embedded = devServer?.status();
+          return { database, temporal: temporalOk && !down(), ...(embedded ? { embeddedTemporal: embedded } : {}) };
         },
       });
       const server: Server = await listen(app, config.port, 'PORT');
