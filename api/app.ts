@@ -104,13 +104,11 @@ export function createApp(deps: AppDeps): Express {
   app.get('/readyz', async (_req, res) => {
     const { database, temporal, embeddedTemporal } = await deps.ready();
     const ok = database && temporal;
-    res
-      .status(ok ? 200 : 503)
-      .json({
-        status: ok ? 'ready' : 'not_ready',
-        checks: { database, temporal },
-        ...(embeddedTemporal && { embeddedTemporal }),
-      });
+    res.status(ok ? 200 : 503).json({
+      status: ok ? 'ready' : 'not_ready',
+      checks: { database, temporal },
+      ...(embeddedTemporal && { embeddedTemporal }),
+    });
   });
   const openapi = buildOpenApiDocument(deps.publicUrl);
   app.get('/openapi.json', (_req, res) => void res.json(openapi));
