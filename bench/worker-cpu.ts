@@ -39,7 +39,7 @@ async function main() {
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '',
-      PORT: String(port),
+      HERALD_OPS_PORT: String(port),
       DATABASE_URL: herald.db.url!,
       TEMPORAL_ADDRESS: temporal.address,
       HERALD_TASK_QUEUE: herald.taskQueue,
