@@ -103,4 +103,21 @@ describe("the Temporal SDK's log lines", () => {
       expect.objectContaining({ level: 40, component: 'temporal', msg: 'Activity failed', activityType: 'deliverSms' }),
     ]);
   });
+
+  it('while the embedded server is being restarted, the per-call retry warnings go to debug; otherwise they stay', () => {
+    const { logger, text } = capture();
+    const sdk = new PinoTemporalLogger(logger);
+    const retried = (n: number) =>
+      sdk.warn(`gRPC call poll_activity_task_queue retried ${n} times`, { error: 'tcp connect error' });
+    sdk.outage = 'restarting';
+    for (let n = 1; n <= 20; n++) retried(n);
+    sdk.warn('Activity failed', { activityType: 'deliverSms' });
+    sdk.outage = undefined;
+    retried(21);
+    const messages = text()
+      .trim()
+      .split('\n')
+      .map((line) => (JSON.parse(line) as { msg: string }).msg);
+    expect(messages).toEqual(['Activity failed', 'gRPC call poll_activity_task_queue retried 21 times']);
+  });
 });
