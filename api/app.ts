@@ -47,8 +47,11 @@ export interface AppDeps {
   apiKey: string;
   publicUrl: string;
   logger: Logger;
-  /** Readiness of the dependencies (database and Temporal). */
-  ready: () => Promise<{ database: boolean; temporal: boolean }>;
+  /**
+   * Readiness of the dependencies (database and Temporal), and what the embedded Temporal's supervisor says when it
+   * runs one (restarting it, with the restart count).
+   */
+  ready: () => Promise<{ database: boolean; temporal: boolean; embeddedTemporal?: object }>;
   /** Tracking links, webhooks' keys, email layout (default: tracking on, generated key, no webhooks). */
   tracking?: Tracking;
   /** Served on /metrics, and fed with request counts and latencies. */
@@ -106,9 +109,13 @@ export function createApp(deps: AppDeps): Express {
 
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
   app.get('/readyz', async (_req, res) => {
-    const checks = await deps.ready();
-    const ok = checks.database && checks.temporal;
-    res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not_ready', checks });
+    const { database, temporal, embeddedTemporal } = await deps.ready();
+    const ok = database && temporal;
+    res.status(ok ? 200 : 503).json({
+      status: ok ? 'ready' : 'not_ready',
+      checks: { database, temporal },
+      ...(embeddedTemporal && { embeddedTemporal }),
+    });
   });
   app.use('/dashboard', dashboardRoutes(authenticator, deps.dashboard ?? { namespace: 'default' }));
   const openapi = buildOpenApiDocument(deps.publicUrl);

@@ -94,22 +94,33 @@ function subkey(master: Buffer, salt: Buffer, keyId: string): Buffer {
 
 /** AES-256-GCM payload codec: encrypts with the first key, decrypts with whichever key the payload names. */
 export class AesGcmPayloadCodec implements PayloadCodec {
-  private readonly byId: Map<string, Buffer>;
-  private readonly current: EncryptionKey;
+  // Private fields, not properties: the SDK logs a worker's options (this codec among them) at debug level, and
+  // whatever serialises or inspects the codec must find no key material to print.
+  readonly #byId: Map<string, Buffer>;
+  readonly #current: EncryptionKey;
 
   constructor(keys: EncryptionKey[]) {
     if (keys.length === 0) throw new CodecError('at least one encryption key is required');
-    this.current = keys[0]!;
-    this.byId = new Map(keys.map((k) => [k.id, k.key]));
+    this.#current = keys[0]!;
+    this.#byId = new Map(keys.map((k) => [k.id, k.key]));
   }
 
   get keyIds(): string[] {
-    return [...this.byId.keys()];
+    return [...this.#byId.keys()];
+  }
+
+  /** What a log line or JSON.stringify shows of the codec: the key ids, never the keys. */
+  toJSON(): { codec: string; keyIds: string[] } {
+    return { codec: 'AES-256-GCM', keyIds: this.keyIds };
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return `AesGcmPayloadCodec { keyIds: ${JSON.stringify(this.keyIds)} }`;
   }
 
   /** A secret for another purpose (the codec endpoint's browser sessions), derived from the current key. */
   deriveSecret(purpose: string): Buffer {
-    return Buffer.from(hkdfSync('sha256', this.current.key, Buffer.alloc(0), `herald ${purpose}`, 32));
+    return Buffer.from(hkdfSync('sha256', this.#current.key, Buffer.alloc(0), `herald ${purpose}`, 32));
   }
 
   async encode(payloads: Payload[]): Promise<Payload[]> {
@@ -121,7 +132,7 @@ export class AesGcmPayloadCodec implements PayloadCodec {
   }
 
   encryptOne(payload: Payload): Payload {
-    const { id, key } = this.current;
+    const { id, key } = this.#current;
     const plaintext = temporal.api.common.v1.Payload.encode(payload).finish();
     const salt = randomBytes(SALT_BYTES);
     const iv = randomBytes(IV_BYTES);
@@ -142,7 +153,7 @@ export class AesGcmPayloadCodec implements PayloadCodec {
     if (!encoding || Buffer.from(encoding).toString() !== ENCRYPTED_ENCODING) return payload;
     const rawId = payload.metadata?.[KEY_ID_METADATA];
     const id = rawId ? Buffer.from(rawId).toString() : '';
-    const key = this.byId.get(id);
+    const key = this.#byId.get(id);
     if (!key) throw new CodecError(`payload is encrypted with key "${id}", which is not configured`);
     const data = Buffer.from(payload.data ?? new Uint8Array());
     if (data.length < HEADER_BYTES + TAG_BYTES || data[0] !== FORMAT_VERSION) {

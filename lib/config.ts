@@ -151,7 +151,13 @@ export interface TrackingConfig {
 }
 
 export interface HeraldConfig {
+  /** PORT: the API's port. */
   port: number;
+  /**
+   * HERALD_OPS_PORT: a worker-only process's /healthz and /metrics (default 0: any free port, printed at start, so that
+   * several workers run side by side on one host).
+   */
+  opsPort: number;
   publicUrl: string;
   databaseUrl?: string;
   dataDir: string;
@@ -203,6 +209,7 @@ export function loadConfig(env: Env = process.env): HeraldConfig {
   const taskQueue = read(env, 'HERALD_TASK_QUEUE') ?? 'herald';
   return {
     port,
+    opsPort: parse('HERALD_OPS_PORT', z.coerce.number().int().min(0).max(65535), read(env, 'HERALD_OPS_PORT') ?? '0'),
     publicUrl,
     databaseUrl,
     dataDir: path.resolve(read(env, 'HERALD_DATA_DIR') ?? '.data'),
@@ -418,7 +425,7 @@ function loadProviders(env: Env): ProvidersConfig {
  * Every secret value in the configuration, for the logger's value-based redaction: a secret that reaches a log line
  * through an error message (a URL with its password, a key in a stack trace) is blanked out as well.
  */
-export function configSecrets(config: HeraldConfig): string[] {
+export function configSecrets(config: HeraldConfig): (string | Buffer)[] {
   const { apns, fcm, twilio, sendgrid, smtp } = config.providers;
   const secrets: (string | undefined)[] = [
     config.apiKey,
@@ -429,12 +436,13 @@ export function configSecrets(config: HeraldConfig): string[] {
     twilio?.authToken,
     config.providers.vonage?.apiSecret,
     sendgrid?.apiKey,
-    ...(config.encryptionKeys ?? []).map((k) => k.key.toString('base64')),
   ];
+  // The payload keys as bytes: the logger then looks for them as base64, hex and byte lists too.
+  const keys = (config.encryptionKeys ?? []).map((k) => k.key);
   for (const value of [smtp?.url, config.databaseUrl]) {
     if (!value) continue;
     const password = new URL(value).password;
     if (password) secrets.push(value, password, decodeURIComponent(password));
   }
-  return secrets.filter((s): s is string => typeof s === 'string' && s.length >= 8);
+  return [...secrets.filter((s): s is string => typeof s === 'string' && s.length >= 8), ...keys];
 }

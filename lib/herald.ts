@@ -15,7 +15,7 @@ import { configSecrets, type HeraldConfig } from './config';
 import { openDatabase, type Database } from './db';
 import { registerSecrets, type Logger } from './logger';
 import { HeraldMetrics } from './metrics';
-import { startOpsServer } from './ops-server';
+import { listen, startOpsServer } from './ops-server';
 import { createQueueMonitor, heraldTaskQueues } from './queue-monitor';
 import { startDevServer, type DevServer } from './temporal-dev-server';
 import { createTracking } from './tracking/tracking';
@@ -35,6 +35,11 @@ export interface RunningHerald {
   temporalAddress: string;
   /** The worker-only process's /healthz and /metrics server. */
   opsUrl?: string;
+  /**
+   * Settles only if Herald cannot go on (the embedded Temporal dev server keeps dying): the caller should stop and
+   * exit non-zero.
+   */
+  failed: Promise<Error>;
   stop(): Promise<void>;
 }
 
@@ -50,6 +55,8 @@ function embeddedApiKey(dataDir: string): { key: string; generated: boolean } {
 
 export async function startHerald(config: HeraldConfig, roles: HeraldRoles, logger: Logger): Promise<RunningHerald> {
   const cleanups: (() => Promise<unknown>)[] = [];
+  let fail: (error: Error) => void = () => undefined;
+  const failed = new Promise<Error>((resolve) => (fail = resolve));
   const stop = async () => {
     for (const cleanup of cleanups.reverse()) {
       await cleanup().catch((error) => logger.error({ err: error }, 'error while stopping'));
@@ -85,7 +92,7 @@ export async function startHerald(config: HeraldConfig, roles: HeraldRoles, logg
         logger.info({ file: path.join(config.dataDir, 'encryption-keys') }, 'generated a payload encryption key');
       }
     }
-    registerSecrets(encryptionKeys.map((k) => k.key.toString('base64')));
+    registerSecrets(encryptionKeys.map((k) => k.key));
     const codec = new AesGcmPayloadCodec(encryptionKeys);
 
     const db: Database = openDatabase({ url: config.databaseUrl, pgliteDir: path.join(config.dataDir, 'pglite') });
@@ -97,6 +104,7 @@ export async function startHerald(config: HeraldConfig, roles: HeraldRoles, logg
     const tracking = createTracking(config, db.prisma);
 
     let address = config.temporal.address;
+    let devServer: DevServer | undefined;
     if (!address) {
       const server: DevServer = await startDevServer({
         dataDir: config.dataDir,
@@ -105,7 +113,11 @@ export async function startHerald(config: HeraldConfig, roles: HeraldRoles, logg
         uiPort: config.temporal.devUiPort,
         logger,
         ...(roles.api ? { uiCodecEndpoint: `${config.publicUrl}/codec` } : {}),
+        // While it is down, the SDK's connection retries are expected: the supervisor's lines say what is happening.
+        onStateChange: (status) => runtime?.setTemporalOutage(status.state === 'running' ? undefined : status.state),
+        onFatal: fail,
       });
+      devServer = server;
       cleanups.push(() => server.stop());
       address = server.address;
       logger.info({ address, ui: server.uiUrl }, 'embedded Temporal dev server ready (Web UI at %s)', server.uiUrl);
@@ -180,20 +192,23 @@ export async function startHerald(config: HeraldConfig, roles: HeraldRoles, logg
         queues,
         dashboard: { temporalUiUrl: config.temporalUiUrl, namespace: config.temporal.namespace },
         ready: async () => {
+          // The embedded server's supervisor knows better than a probe while it is restarting it (and a probe of a
+          // server that just died waits for its deadline): its state is read again once the probe is done.
+          const down = () => devServer !== undefined && devServer.status().state !== 'running';
           const [database, temporalOk] = await Promise.all([
             db.ping(),
-            connection.workflowService
-              .getSystemInfo({})
-              .then(() => true)
-              .catch(() => false),
+            down()
+              ? false
+              : connection
+                  .withDeadline(Date.now() + 5_000, () => connection.workflowService.getSystemInfo({}))
+                  .then(() => true)
+                  .catch(() => false),
           ]);
-          return { database, temporal: temporalOk };
+          const embedded = devServer?.status();
+          return { database, temporal: temporalOk && !down(), ...(embedded ? { embeddedTemporal: embedded } : {}) };
         },
       });
-      const server: Server = await new Promise((resolve, reject) => {
-        const s = app.listen(config.port, () => resolve(s));
-        s.once('error', reject);
-      });
+      const server: Server = await listen(app, config.port, 'PORT');
       cleanups.push(() => new Promise((resolve) => server.close(resolve)));
       const port = (server.address() as { port: number }).port;
       apiUrl = `http://localhost:${port}`;
@@ -203,15 +218,15 @@ export async function startHerald(config: HeraldConfig, roles: HeraldRoles, logg
     let opsUrl: string | undefined;
     if (!roles.api) {
       const ops = await startOpsServer({
-        port: config.port,
+        port: config.opsPort,
         metrics,
         healthy: () => worker === undefined || worker.workers.every((w) => w.getState() === 'RUNNING'),
       });
       cleanups.push(() => ops.close());
       opsUrl = `http://localhost:${ops.port}`;
-      logger.info({ url: opsUrl }, 'health and metrics on %s', opsUrl);
+      logger.info({ url: opsUrl, port: ops.port }, 'health and metrics on %s (HERALD_OPS_PORT)', opsUrl);
     }
-    return { apiUrl, apiKey, temporalAddress: address, opsUrl, stop };
+    return { apiUrl, apiKey, temporalAddress: address, opsUrl, failed, stop };
   } catch (error) {
     await stop();
     throw error;

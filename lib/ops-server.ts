@@ -1,10 +1,40 @@
 /**
  * The HTTP face of a worker-only process (`npm run worker`): /healthz for the orchestrator and /metrics for
- * Prometheus, on PORT, like the API.
+ * Prometheus, on HERALD_OPS_PORT — 0 by default, any free port, so that several workers can run on one host (the
+ * port is in the start-up log line); a container sets a fixed one for its health check and Prometheus.
  */
-import type { Server } from 'node:http';
+import http, { type RequestListener, type Server } from 'node:http';
 import express from 'express';
+import { ConfigError } from './config';
 import type { HeraldMetrics } from './metrics';
+
+/**
+ * Listens on `port`; a port already taken fails with a message naming the variable that chose it, instead of the
+ * bare EADDRINUSE (or worse, a later crash on a server that never listened).
+ */
+export async function listen(handler: RequestListener, port: number, variable: string): Promise<Server> {
+  const server = http.createServer(handler);
+  await new Promise<void>((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EADDRINUSE') {
+        reject(
+          new ConfigError(
+            `${variable}: port ${port} is already in use (another Herald process or another program listens there); ` +
+              `set ${variable} to a free port${variable === 'HERALD_OPS_PORT' ? ', or 0 for any free port' : ''}`,
+          ),
+        );
+      } else if (error.code === 'EACCES') {
+        reject(new ConfigError(`${variable}: not allowed to listen on port ${port}; choose a port above 1023`));
+      } else reject(error);
+    };
+    server.once('error', onError);
+    server.listen(port, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+  return server;
+}
 
 export async function startOpsServer(options: {
   port: number;
@@ -21,10 +51,7 @@ export async function startOpsServer(options: {
     res.type(options.metrics.contentType).send(await options.metrics.render());
   });
   app.use((_req, res) => void res.status(404).json({ error: { code: 'route_not_found', message: 'not found' } }));
-  const server: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(options.port, () => resolve(s));
-    s.once('error', reject);
-  });
+  const server = await listen(app, options.port, 'HERALD_OPS_PORT');
   return {
     server,
     port: (server.address() as { port: number }).port,

@@ -23,17 +23,27 @@ const PINO_LEVEL: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'
  * workflows registered" is their normal state, not something an operator should be warned about at every start.
  */
 const EXPECTED_BY_DESIGN = [/^No workflows registered, not polling for workflow tasks$/];
+/**
+ * The core's warning for each retried call (every poller, several times a second) while the server cannot be
+ * reached. During a restart of the embedded server its supervisor says what is happening, once; these go to debug.
+ */
+const RETRYING_CALL = /^gRPC call \w+ retried \d+ times?$/;
 
 /** Forwards SDK logs to a pino logger that can be swapped (the test harness points it at each test's logger). */
 export class PinoTemporalLogger implements TemporalLogger {
   /** Warnings logged at debug instead: Herald's by design, plus what the process adds (installTemporalRuntime). */
   readonly expected: RegExp[] = [...EXPECTED_BY_DESIGN];
+  /** Set while the embedded Temporal server is known to be down (its supervisor logs that, once per event). */
+  outage: string | undefined;
 
   constructor(public target: Logger | undefined) {}
 
   log(level: LogLevel, message: string, meta: LogMetadata = {}): void {
     if (!this.target) return;
     if (level === 'WARN' && this.expected.some((pattern) => pattern.test(message))) level = 'DEBUG';
+    if (this.outage !== undefined && (level === 'WARN' || level === 'ERROR') && RETRYING_CALL.test(message)) {
+      level = 'DEBUG';
+    }
     const { error, ...rest } = meta as LogMetadata & { error?: unknown };
     const fields = { component: 'temporal', ...rest, ...(error !== undefined ? { err: error } : {}) };
     this.target[PINO_LEVEL[level] ?? 'info'](fields, message);
@@ -164,6 +174,8 @@ export interface TemporalRuntime {
   setLogger(logger: Logger): void;
   /** Logs these warnings at debug from now on. */
   expect(patterns: RegExp[]): void;
+  /** Says the Temporal server is down on purpose-known grounds (being restarted), or back (undefined). */
+  setTemporalOutage(state: string | undefined): void;
 }
 
 let installed: TemporalRuntime | undefined;
@@ -215,6 +227,9 @@ export function installTemporalRuntime(options: TemporalRuntimeOptions = {}) {
       for (const pattern of patterns) {
         if (!logger.expected.some((p) => p.source === pattern.source)) logger.expected.push(pattern);
       }
+    },
+    setTemporalOutage(state) {
+      logger.outage = state;
     },
   };
   return installed;

@@ -19,8 +19,10 @@ export async function run(roles: HeraldRoles): Promise<void> {
   try {
     herald = await startHerald(config, roles, logger);
   } catch (error) {
+    // A port already taken is a configuration problem: said plainly, naming the variable, like the others.
+    if (error instanceof ConfigError) console.error(`herald: ${error.message}`);
     logger.fatal({ err: error }, 'herald failed to start');
-    process.exit(1);
+    process.exit(error instanceof ConfigError ? 2 : 1);
   }
   if (herald.apiUrl) console.log(`Dashboard: ${herald.apiUrl}/dashboard`);
   if (herald.apiUrl && roles.embedded) {
@@ -37,6 +39,15 @@ export async function run(roles: HeraldRoles): Promise<void> {
     await herald.stop();
     process.exit(0);
   };
+  // The embedded Temporal dev server kept dying and its supervisor gave up (it logged why): stop, and say so in the
+  // exit code, so that whatever runs Herald sees it.
+  void herald.failed.then(async (error) => {
+    if (stopping) return;
+    stopping = true;
+    console.error(`herald: ${error.message}`);
+    await herald.stop();
+    process.exit(1);
+  });
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
 }

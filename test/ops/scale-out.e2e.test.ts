@@ -116,7 +116,7 @@ afterAll(async () => {
           PATH: process.env.PATH ?? '',
           HOME: process.env.HOME ?? '',
           ...providerEnv,
-          PORT: String(port),
+          HERALD_OPS_PORT: String(port),
           DATABASE_URL: herald.db.url!,
           TEMPORAL_ADDRESS: temporal.address,
           TEMPORAL_NAMESPACE: temporal.namespace ?? 'default',
@@ -129,7 +129,7 @@ afterAll(async () => {
       fs.closeSync(out);
       workers.push({ proc, port, log });
     }
-    // Each worker process serves /healthz and /metrics (with the SDK's worker metrics) on its PORT.
+    // Each worker process serves /healthz and /metrics (with the SDK's worker metrics) on its HERALD_OPS_PORT.
     for (const worker of workers) {
       await until(
         `worker on :${worker.port} (log: ${worker.log})`,
