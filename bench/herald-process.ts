@@ -103,6 +103,8 @@ export async function startHeraldProcess(options: HeraldProcessOptions): Promise
     PATH: process.env.PATH ?? '',
     HOME: process.env.HOME ?? '',
     PORT: String(port),
+    // A worker-only process serves /healthz on its own port (HERALD_OPS_PORT); `npm start` ignores it.
+    HERALD_OPS_PORT: String(port),
     TEMPORAL_ADDRESS: options.temporalAddress,
     TEMPORAL_NAMESPACE: 'default',
     HERALD_TASK_QUEUE: taskQueue,
