@@ -11,7 +11,7 @@ import { smsSegments, type SmsSegmentInfo } from './sms-segments';
 /** APNs rejects a larger alert payload (PayloadTooLarge); FCM's limit for notification + data is the same 4 KB. */
 export const PUSH_PAYLOAD_LIMIT_BYTES = 4096;
 
-// Herald adds these to every push's data (see prepareNotification); ids of the real length keep the figure honest.
+// Herald adds these to every push's data (see activities/channels/plan-deliveries.ts); ids of the real length keep the figure honest.
 const SAMPLE_IDS = { herald_notification_id: 'ntf_AAAAAAAAAAAAAAAA', herald_delivery_id: 'dlv_AAAAAAAAAAAAAAAA' };
 
 export interface TemplatePreview {

@@ -110,7 +110,7 @@ export function createTemplateService(db: Db, options: TemplateServiceOptions = 
       if (input.userId) {
         const user = await db.user.findUnique({ where: { id: input.userId } });
         if (!user) throw notFound('user', input.userId);
-        // The same `user` variable a real send gets (see prepareNotification).
+        // The same `user` variable a real send gets (see activities/channels/plan-deliveries.ts).
         userVariables = { user: { id: user.id, name: user.name, locale: user.locale, data: user.data } };
         userLocale = user.locale;
       }
