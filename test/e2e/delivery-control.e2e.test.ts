@@ -274,6 +274,41 @@ describe('escalation', () => {
     expect(notEscalated.deliveries.map((d: { channel: string }) => d.channel)).toEqual(['push']);
     expect(sentTo(opened.phone)).toBe(0);
   });
+  it('an escalation to e-mail is the e-mail the first plan would send: unsubscribe link, List-Unsubscribe, tracking', async () => {
+    await herald.api('PUT', '/v1/templates/nudge', {
+      channels: {
+        push: { title: 'Nudge', body: 'Nudge {{ n }}' },
+        email: {
+          subject: 'Nudge {{ n }}',
+          html: '<p>Nudge {{ n }}: <a href="https://example.com/n">look</a></p><a href="{{ unsubscribe_url }}">stop</a>',
+        },
+      },
+    });
+    const ignored = await user();
+    const before = fakes.sendgrid.sent.length;
+    const id = await send({
+      userId: ignored.id,
+      template: 'nudge',
+      channels: ['push'],
+      escalation: { afterMinutes: 0.05, channel: 'email' },
+      data: { n: 7 },
+    });
+    const escalated = await waitForNotification(herald, id);
+    expect(escalated.deliveries.map((d: { channel: string; status: string }) => `${d.channel}:${d.status}`)).toEqual([
+      'push:sent',
+      'email:sent',
+    ]);
+    expect(fakes.sendgrid.sent.length - before).toBe(1);
+    const mail = JSON.stringify(fakes.sendgrid.sent.at(-1)!.body);
+    const email = escalated.deliveries.find((d: { channel: string }) => d.channel === 'email');
+    // The unsubscribe link is this delivery's own, in the body and in the List-Unsubscribe header (RFC 8058).
+    expect(mail).toMatch(/List-Unsubscribe/);
+    expect(mail).toContain('/u/');
+    // Links are rewritten to tracked redirects, as in any e-mail Herald sends.
+    expect(mail).toContain('/t/');
+    expect(mail).not.toContain('https://example.com/n');
+    expect(email.status).toBe('sent');
+  });
 });
 
 describe('the failed queue', () => {
