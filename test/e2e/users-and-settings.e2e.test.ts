@@ -151,9 +151,70 @@ describe('erasure', () => {
     expect((await herald.api('GET', '/v1/users/erase-me')).status).toBe(404);
     // The notification log keeps the fact that something was sent, without the content.
     const log = (await herald.api('GET', `/v1/notifications/${id}`)).body;
-    expect(
-      log.deliveries.every((d: { target: string }) => d.target === '[erased]' || d.target.startsWith('dev_')),
-    ).toBe(true);
+    for (const delivery of log.deliveries) expect(delivery.target).toBe(`[erased]:${delivery.id}`);
+  });
+
+  it('erases a user with an iOS and an Android device and a delivered notification: nothing of them is left anywhere', async () => {
+    const secrets = {
+      email: 'two-devices@example.com',
+      phone: '+14155550178',
+      name: 'Dora Twodevices',
+      iosToken: 'ios-token-erase-0001',
+      androidToken: 'android-token-erase-0002',
+      city: 'Grenoble',
+    };
+    const userId = 'erase-two-devices';
+    await herald.api('PUT', `/v1/users/${userId}`, {
+      email: secrets.email,
+      phone: secrets.phone,
+      name: secrets.name,
+      data: { city: secrets.city },
+    });
+    await herald.api('POST', `/v1/users/${userId}/devices`, { platform: 'ios', token: secrets.iosToken });
+    await herald.api('POST', `/v1/users/${userId}/devices`, { platform: 'android', token: secrets.androidToken });
+    const { id } = await send({ userId, data: { n: secrets.name } });
+    const sent = await waitForNotification(herald, id);
+    expect(sent.status).toBe('delivered');
+    expect(sent.deliveries.filter((d: { channel: string }) => d.channel === 'push')).toHaveLength(2);
+    // A conversion reported with personal details in its metadata.
+    const event = await herald.api('POST', '/v1/events', {
+      notificationId: id,
+      type: 'converted',
+      metadata: { email: secrets.email },
+    });
+    expect(event.status).toBe(201);
+
+    const response = await herald.api('DELETE', `/v1/users/${userId}`);
+    expect(response.status).toBe(200);
+    expect(response.body.erased).toMatchObject({ user: 1, devices: 2, deliveries: 4, notifications: 1 });
+
+    // Every row of every table, as text.
+    const tables = await herald.db.prisma.$queryRawUnsafe<{ name: string }[]>(
+      "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'",
+    );
+    expect(tables.map((t) => t.name)).toEqual(expect.arrayContaining(['deliveries', 'outbox_messages']));
+    for (const { name } of tables) {
+      const rows = await herald.db.prisma.$queryRawUnsafe<unknown[]>(
+        `SELECT row_to_json(t)::text AS j FROM "${name}" t`,
+      );
+      const dump = JSON.stringify(rows);
+      for (const secret of Object.values(secrets))
+        expect({ table: name, leaks: dump.includes(secret) }).toEqual({ table: name, leaks: false });
+    }
+    // And every answer of the API about it.
+    const answers = await Promise.all([
+      herald.api('GET', `/v1/notifications/${id}`),
+      herald.api('GET', `/v1/notifications?userId=${userId}`),
+      herald.api('GET', '/v1/outbox?limit=500'),
+    ]);
+    for (const answer of answers) {
+      expect(answer.status).toBe(200);
+      for (const secret of Object.values(secrets)) expect(JSON.stringify(answer.body)).not.toContain(secret);
+    }
+    // The log keeps the fact of each delivery (channel, status), one row per target as before.
+    const log = answers[0]!.body;
+    expect(log.deliveries.map((d: { channel: string }) => d.channel).sort()).toEqual(['email', 'push', 'push', 'sms']);
+    expect(new Set(log.deliveries.map((d: { target: string }) => d.target)).size).toBe(4);
   });
 });
 
