@@ -8,6 +8,7 @@ import type { HeraldMetrics } from '../lib/metrics';
 import type { QueueStatView } from '../lib/queue-monitor';
 import { createAuthenticator, requireApiKey } from './auth';
 import { errorHandler, HttpError } from './errors';
+import { refuseNul } from './validate';
 import { campaignsRoutes } from './routes/campaigns.routes';
 import { categoriesRoutes } from './routes/categories.routes';
 import { failedQueueRoutes } from './routes/failed-queue.routes';
@@ -110,6 +111,7 @@ export function createApp(deps: AppDeps): Express {
 
   const v1 = express.Router();
   v1.use(requireApiKey(authenticator));
+  v1.use(refuseNul());
   v1.use(
     usersRoutes(createUserService({ db: deps.db, settingsChanged: (userId) => notifySettingsChanged(deps, userId) })),
   );

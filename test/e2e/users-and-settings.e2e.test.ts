@@ -61,6 +61,39 @@ describe('contacts are validated on the way in', () => {
   });
 });
 
+describe('the NUL character (\\u0000), which PostgreSQL cannot store, is a 400 naming the field', () => {
+  beforeAll(async () => {
+    expect((await herald.api('PUT', '/v1/users/nul-user', {})).status).toBe(201);
+  });
+
+  it.each([
+    [
+      'a device token',
+      'POST',
+      '/v1/users/nul-user/devices',
+      { platform: 'android', token: 'abc\u0000defghij' },
+      'body.token',
+    ],
+    ['a name', 'PUT', '/v1/users/nul-user', { name: 'Nul\u0000Name' }, 'body.name'],
+    ['a value deep in data', 'PUT', '/v1/users/nul-user', { data: { a: [{ b: '\u0000' }] } }, 'body.data.a.0.b'],
+    ['a key in data', 'PUT', '/v1/users/nul-user', { data: { 'k\u0000': 1 } }, 'body.data'],
+    [
+      'a template body',
+      'PUT',
+      '/v1/templates/nul',
+      { channels: { sms: { body: 'hi\u0000' } } },
+      'body.channels.sms.body',
+    ],
+    ['a query parameter', 'GET', '/v1/notifications?cursor=%00abc', undefined, 'query.cursor'],
+    ['a path parameter', 'GET', '/v1/users/nul%00user', undefined, 'path.userId'],
+  ])('in %s', async (_what, method, path, body, field) => {
+    const response = await herald.api(method, path, body);
+    expect(response.status).toBe(400);
+    expect(response.body.error.code).toBe('validation_error');
+    expect(response.body.error.details[0].field).toBe(field);
+  });
+});
+
 describe('bulk upsert', () => {
   it('reports per-item results: good items are stored, bad ones name their field', async () => {
     await herald.api('PUT', '/v1/users/bulk-2', { name: 'before' });
