@@ -36,6 +36,15 @@ export const idSchema = z
   .max(128)
   .regex(/^[A-Za-z0-9][A-Za-z0-9._:@+-]*$/, 'may contain letters, digits and . _ : @ + - only');
 
+/** The same rule for the keys of a record, which /openapi.json cannot derive from the key schema by itself. */
+const idKeys = { propertyNames: { minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9][A-Za-z0-9._:@+-]*$' } };
+
+/**
+ * Checks the server makes that a JSON Schema pattern cannot state are declared as a `format` with a description; the
+ * contract test (test/contract) gives the fuzzer a generator for each (test/contract/schemathesis_hooks.py).
+ */
+const checked = (format: string, description: string) => ({ format, description });
+
 const jsonObject = z.record(z.string(), z.unknown());
 
 export const userInputSchema = z
@@ -45,9 +54,15 @@ export const userInputSchema = z
       .string()
       .regex(/^\+[1-9]\d{6,14}$/, 'must be E.164, e.g. +14155550100')
       .refine((value) => isValidPhoneNumber(value), 'is not a valid phone number for its country')
+      .meta(checked('phone', 'E.164, and a number that exists in its country (libphonenumber); otherwise 400'))
       .nullish(),
-    locale: z.string().max(35).refine(isBcp47, 'must be a BCP 47 tag, e.g. en-US').nullish(),
-    timezone: z.string().refine(isIanaTimeZone, 'must be an IANA time zone, e.g. Europe/Paris').nullish(),
+    locale: z
+      .string()
+      .max(35)
+      .refine(isBcp47, 'must be a BCP 47 tag, e.g. en-US')
+      .meta(checked('bcp47', 'A well-formed BCP 47 language tag, e.g. en-US; otherwise 400'))
+      .nullish(),
+    timezone: ianaTimeZone('must be an IANA time zone, e.g. Europe/Paris').nullish(),
     name: z.string().max(200).nullish(),
     data: jsonObject.nullish(),
   })
@@ -61,6 +76,13 @@ function isBcp47(value: string): boolean {
   } catch {
     return false;
   }
+}
+
+function ianaTimeZone(message: string) {
+  return z
+    .string()
+    .refine(isIanaTimeZone, message)
+    .meta(checked('iana-time-zone', 'An IANA time zone name, e.g. Europe/Paris, or UTC; otherwise 400'));
 }
 
 function isIanaTimeZone(value: string): boolean {
@@ -153,6 +175,7 @@ export const preferencesSchema = z
     channels: channelSwitches.default({}),
     categories: z
       .record(idSchema, z.object({ enabled: z.boolean() }).partial().extend(channelSwitches.shape).strict())
+      .meta(idKeys)
       .default({}),
     quietHours: z.object({ start: hhmm, end: hhmm }).strict().nullish(),
   })
@@ -182,13 +205,15 @@ const smsContent = z.object({ body: z.string().min(1) }).strict();
 const emailContent = z
   .object({ subject: z.string().min(1), html: z.string().optional(), text: z.string().optional() })
   .strict()
-  .refine((value) => value.html !== undefined || value.text !== undefined, 'email needs html or text');
+  .refine((value) => value.html !== undefined || value.text !== undefined, 'email needs html or text')
+  .meta({ anyOf: [{ required: ['html'] }, { required: ['text'] }] });
 
 export const templateChannelsSchema = z
   .object({ push: pushContent, sms: smsContent, email: emailContent })
   .partial()
   .strict()
-  .refine((value) => Object.keys(value).length > 0, 'a template needs at least one channel');
+  .refine((value) => Object.keys(value).length > 0, 'a template needs at least one channel')
+  .meta({ minProperties: 1 });
 export type TemplateChannels = z.infer<typeof templateChannelsSchema>;
 
 export const templateInputSchema = z
@@ -199,6 +224,7 @@ export const templateInputSchema = z
         z.string().regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'locale keys must be BCP 47 tags'),
         templateChannelsSchema,
       )
+      .meta({ propertyNames: { pattern: '^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$' } })
       .optional(),
   })
   .strict()
@@ -443,16 +469,28 @@ export const statsSchema = z
 export type StatsView = z.infer<typeof statsSchema>;
 const listableStatus = z.enum(NOTIFICATION_STATUSES);
 
+/** `?status=a,b`: a comma-separated list of the values, without spaces, exactly as the document's pattern says. */
+function commaList<T extends string>(values: readonly T[]) {
+  const one = `(${values.join('|')})`;
+  return z
+    .string()
+    .regex(new RegExp(`^${one}(,${one})*$`), `must be a comma-separated list of ${values.join(', ')}`)
+    .transform((value) => value.split(',') as T[]);
+}
+
+/** A `nextCursor` from a previous page; anything else is a 400 invalid_cursor. */
+const cursor = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .meta(checked('cursor', 'The nextCursor of a previous page, as returned; anything else is 400 invalid_cursor'));
+
 /** GET /v1/notifications: newest first, keyset-paginated (`cursor` from the previous page's `nextCursor`). */
 export const listNotificationsQuerySchema = z
   .object({
-    status: z
-      .string()
-      .transform((value) => value.split(',').map((s) => s.trim()))
-      .pipe(z.array(listableStatus).min(1))
-      .optional(),
+    status: commaList(listableStatus.options).optional(),
     userId: idSchema.optional(),
-    cursor: z.string().max(200).optional(),
+    cursor: cursor(200).optional(),
     limit: z.coerce.number().int().min(1).max(200).default(50),
   })
   .strict();
@@ -615,7 +653,7 @@ export type TopicSubscribersPage = z.infer<typeof topicSubscribersPageSchema>;
 
 export const pageQuerySchema = z
   .object({
-    cursor: z.string().max(512).optional(),
+    cursor: cursor(512).optional(),
     limit: z.coerce.number().int().min(1).max(1000).default(100),
   })
   .strict();
@@ -638,6 +676,7 @@ export const audienceFilterSchema = z
     hasDevice: z.boolean(),
     data: z
       .record(z.string().min(1).max(64), z.unknown())
+      .meta({ propertyNames: { minLength: 1, maxLength: 64 }, minProperties: 1 })
       .refine((value) => Object.keys(value).length > 0, 'data needs at least one key')
       .refine((value) => JSON.stringify(value).length <= 4096, 'data filter is larger than 4 KB'),
     subscribedTo: idSchema,
@@ -647,7 +686,7 @@ export const audienceFilterSchema = z
   .partial()
   .strict()
   .refine((value) => Object.keys(value).length > 0, 'a filter needs at least one condition')
-  .meta({ id: 'AudienceFilter' });
+  .meta({ id: 'AudienceFilter', minProperties: 1 });
 export type AudienceFilter = z.infer<typeof audienceFilterSchema>;
 
 export const MAX_AUDIENCE_USER_IDS = 10_000;
@@ -664,7 +703,7 @@ export type Audience = z.infer<typeof audienceSchema>;
 export const audiencePreviewSchema = z
   .object({
     audience: audienceSchema,
-    cursor: z.string().max(512).optional(),
+    cursor: cursor(512).optional(),
     limit: z.number().int().min(1).max(1000).default(100),
   })
   .strict()
@@ -685,7 +724,8 @@ const cronSchema = z
     if (/^@(yearly|annually|monthly|weekly|daily|hourly)$/.test(value)) return true;
     const fields = value.split(/\s+/);
     return fields.length >= 5 && fields.length <= 7 && fields.every((f) => /^[A-Za-z0-9*?/,#LW-]+$/.test(f));
-  }, 'must be a cron expression such as "0 9 * * MON" (5 fields; 7 with seconds first and a year last)');
+  }, 'must be a cron expression such as "0 9 * * MON" (5 fields; 7 with seconds first and a year last)')
+  .meta(checked('cron', 'A cron expression such as "0 9 * * MON", or @daily, @weekly...; otherwise 400'));
 
 export const campaignScheduleSchema = z
   .union([
@@ -693,7 +733,7 @@ export const campaignScheduleSchema = z
     z
       .object({
         cron: cronSchema,
-        timezone: z.string().refine(isIanaTimeZone, 'must be an IANA time zone, e.g. Asia/Seoul').default('UTC'),
+        timezone: ianaTimeZone('must be an IANA time zone, e.g. Asia/Seoul').default('UTC'),
       })
       .strict(),
   ])
@@ -785,12 +825,8 @@ export type CampaignTriggered = z.infer<typeof campaignTriggeredSchema>;
  */
 export const listCampaignsQuerySchema = z
   .object({
-    status: z
-      .string()
-      .transform((value) => value.split(',').map((s) => s.trim()))
-      .pipe(z.array(z.enum(CAMPAIGN_STATUSES)).min(1))
-      .optional(),
-    cursor: z.string().max(200).optional(),
+    status: commaList(CAMPAIGN_STATUSES).optional(),
+    cursor: cursor(200).optional(),
     limit: z.coerce.number().int().min(1).max(200).default(50),
   })
   .strict();

@@ -1,0 +1,76 @@
+"""
+What /openapi.json says in words but JSON Schema cannot: generators for the formats Herald checks on the server
+(`phone`, `bcp47`, `iana-time-zone`, `cron`, `cursor`), and filters for the rules that tie two fields together.
+Loaded by test/contract/openapi.contract.test.ts through SCHEMATHESIS_HOOKS. Each generator produces values the
+server accepts; values outside them are still generated for the negative cases from the rest of each schema.
+"""
+
+import base64
+import json
+
+import schemathesis
+from hypothesis import strategies as st
+
+# Numbers valid for their country (libphonenumber), in E.164.
+PHONES = ["+14155550100", "+447700900123", "+33612345678", "+821012345678", "+819012345678", "+4915123456789"]
+schemathesis.openapi.format("phone", st.sampled_from(PHONES))
+
+LOCALES = ["en", "en-US", "fr", "fr-CA", "ko-KR", "pt-BR", "zh-Hant-TW", "de-CH", "es-419"]
+schemathesis.openapi.format("bcp47", st.sampled_from(LOCALES))
+
+TIME_ZONES = ["UTC", "Europe/Paris", "America/New_York", "Asia/Seoul", "Australia/Sydney", "America/Sao_Paulo"]
+schemathesis.openapi.format("iana-time-zone", st.sampled_from(TIME_ZONES))
+
+CRONS = ["0 9 * * MON", "*/15 * * * *", "0 0 1 * *", "@daily", "@weekly", "30 8 * * 1-5"]
+schemathesis.openapi.format("cron", st.sampled_from(CRONS))
+
+# A cursor is a position: base64url of "<ISO time>|<id>", as the API returns them (no padding, like Node's).
+ID = st.from_regex(r"\A[A-Za-z0-9][A-Za-z0-9._:@+-]{0,40}\Z")
+TIME = st.datetimes().map(lambda t: t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z")
+
+
+def _cursor(at: str, ident: str) -> str:
+    return base64.urlsafe_b64encode(f"{at}|{ident}".encode()).decode().rstrip("=")
+
+
+schemathesis.openapi.format("cursor", st.builds(_cursor, TIME, ID))
+
+
+def _operation(ctx) -> str:
+    operation = ctx.operation
+    return f"{operation.method.upper()} {operation.path}" if operation is not None else ""
+
+
+@schemathesis.hook
+def filter_query(ctx, query):
+    # GET /v1/stats: "`from` must be before `to` (otherwise 400)".
+    if _operation(ctx) == "GET /v1/stats" and isinstance(query, dict):
+        start, end = query.get("from"), query.get("to")
+        if isinstance(start, str) and isinstance(end, str):
+            try:
+                from datetime import datetime
+
+                def parse(value: str):
+                    return datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+
+                return parse(start) < parse(end)
+            except ValueError:
+                return True
+    return True
+
+
+@schemathesis.hook
+def filter_body(ctx, body):
+    if not isinstance(body, dict):
+        return True
+    operation = _operation(ctx)
+    # Campaign pacing: "pageSize cannot exceed maxInFlight".
+    pacing = body.get("pacing")
+    if isinstance(pacing, dict):
+        size, flight = pacing.get("pageSize"), pacing.get("maxInFlight")
+        if isinstance(size, int) and isinstance(flight, int) and size > flight:
+            return False
+    # Size limits stated in the descriptions: event metadata 2 KB, an audience's data filter 4 KB.
+    if operation == "POST /v1/events" and len(json.dumps(body.get("metadata") or {})) > 2048:
+        return False
+    return True
