@@ -52,7 +52,10 @@ export function registerCampaignRoutes(route: Route, json: Json, errors: Record<
     method: 'put',
     path: '/v1/topics/{key}',
     summary: 'Create or rename a topic',
-    request: { params: params('key'), ...body(topicInputSchema) },
+    request: {
+      params: params('key'),
+      body: { required: false, content: { 'application/json': { schema: topicInputSchema } } },
+    },
     responses: { 200: json(topicSchema, 'Updated'), 201: json(topicSchema, 'Created'), ...errors },
   });
   route({

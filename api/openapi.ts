@@ -248,7 +248,7 @@ export function buildOpenApiDocument(publicUrl: string) {
     method: 'post',
     path: '/v1/notifications/retry',
     summary: 'Re-drive the failed targets of many notifications (after an outage)',
-    request: { body: { content: { 'application/json': { schema: bulkRetrySchema } } } },
+    request: { body: { required: false, content: { 'application/json': { schema: bulkRetrySchema } } } },
     responses: { 202: json(redriveResultSchema, 'Re-drives started'), ...errors },
   });
   route({

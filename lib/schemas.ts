@@ -97,7 +97,12 @@ function isIanaTimeZone(value: string): boolean {
 export const bulkUsersSchema = z
   .object({
     users: z
-      .array(z.object({ id: z.unknown() }).passthrough())
+      .array(
+        z
+          .object({ id: z.unknown() })
+          .passthrough()
+          .meta({ required: ['id'] }),
+      )
       .min(1)
       .max(1000, 'at most 1,000 users per request'),
   })
@@ -346,7 +351,7 @@ export const templatePreviewInputSchema = z
     /** A stored user whose `user.*` variables (and locale) the preview uses. */
     userId: idSchema.optional(),
     /** A past version; defaults to the current one. */
-    version: z.number().int().min(1).optional(),
+    version: z.number().int().min(1).max(2_147_483_647).optional(),
   })
   .strict()
   .meta({ id: 'TemplatePreviewInput' });

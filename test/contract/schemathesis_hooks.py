@@ -26,7 +26,7 @@ schemathesis.openapi.format("cron", st.sampled_from(CRONS))
 
 # A cursor is a position: base64url of "<ISO time>|<id>", as the API returns them (no padding, like Node's).
 ID = st.from_regex(r"\A[A-Za-z0-9][A-Za-z0-9._:@+-]{0,40}\Z")
-TIME = st.datetimes().map(lambda t: t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z")
+TIME = st.datetimes().map(lambda t: f"{t.year:04d}-" + t.strftime("%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z")
 
 
 def _cursor(at: str, ident: str) -> str:
@@ -73,4 +73,27 @@ def filter_body(ctx, body):
     # Size limits stated in the descriptions: event metadata 2 KB, an audience's data filter 4 KB.
     if operation == "POST /v1/events" and len(json.dumps(body.get("metadata") or {})) > 2048:
         return False
+    return True
+
+
+@schemathesis.hook
+def filter_case(ctx, case):
+    body = case.body if isinstance(case.body, dict) else {}
+    operation = f"{case.operation.method.upper()} {case.operation.path}"
+    # POST /v1/notifications: "the Idempotency-Key header and eventId, when both are given, must be equal".
+    if operation == "POST /v1/notifications":
+        key = (case.headers or {}).get("Idempotency-Key")
+        event = body.get("eventId")
+        if key is not None and event is not None and key != event:
+            return False
+    # POST /v1/campaigns: a one-off schedule must be in the future (the rest of time is what trigger is for).
+    schedule = body.get("schedule")
+    if operation == "POST /v1/campaigns" and isinstance(schedule, dict) and isinstance(schedule.get("at"), str):
+        from datetime import datetime, timezone
+
+        try:
+            at = datetime.fromisoformat(schedule["at"].replace("Z", "+00:00").replace("z", "+00:00"))
+            return at.tzinfo is None or at > datetime.now(timezone.utc)
+        except ValueError:
+            return True
     return True
