@@ -376,9 +376,16 @@ function withBody<T extends Omit<RouteConfig, 'security'>>(config: T): T {
 }
 const errorContent = { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } };
 
-/** No text Herald stores may contain U+0000 (PostgreSQL cannot): every string and every object key says so. */
+/**
+ * No text Herald stores may contain U+0000 (PostgreSQL cannot), and api/validate.ts refuses it anywhere in a body or
+ * query: every string and every object key says so, and every free-form value (`data`, extra fields, error details)
+ * is a `JsonValue` — any JSON without NUL — rather than `{}`, which would promise that NUL is accepted there too.
+ */
 const NO_NUL = '^[^\\u0000]*$';
-function refuseNulInStrings<T>(document: T): T {
+const JSON_VALUE = { $ref: '#/components/schemas/JsonValue' };
+const isFreeForm = (schema: unknown) =>
+  schema !== null && typeof schema === 'object' && !Array.isArray(schema) && Object.keys(schema).length === 0;
+function refuseNulInStrings<T extends { components?: { schemas?: Record<string, unknown> } }>(document: T): T {
   const visit = (node: unknown): void => {
     if (Array.isArray(node)) return node.forEach(visit);
     if (node === null || typeof node !== 'object') return;
@@ -390,9 +397,27 @@ function refuseNulInStrings<T>(document: T): T {
     if (types.includes('object') && schema.additionalProperties !== false) {
       const names = (schema.propertyNames ?? {}) as Record<string, unknown>;
       if (names.pattern === undefined) schema.propertyNames = { ...names, pattern: NO_NUL };
+      // Unlisted fields of an object that allows them (passthrough) are free-form values too.
+      if (schema.additionalProperties === undefined) schema.additionalProperties = JSON_VALUE;
+    }
+    if (isFreeForm(schema.additionalProperties)) schema.additionalProperties = JSON_VALUE;
+    if (isFreeForm(schema.items)) schema.items = JSON_VALUE;
+    const properties = schema.properties as Record<string, unknown> | undefined;
+    if (types.includes('object') && properties) {
+      for (const [name, property] of Object.entries(properties))
+        if (isFreeForm(property)) properties[name] = JSON_VALUE;
     }
     Object.values(schema).forEach(visit);
   };
   visit(document);
+  const components = (document.components ??= {});
+  (components.schemas ??= {}).JsonValue = {
+    description: 'Any JSON value; no string or key in it may contain NUL (U+0000)',
+    type: ['null', 'boolean', 'number', 'string', 'array', 'object'],
+    pattern: NO_NUL,
+    items: JSON_VALUE,
+    propertyNames: { pattern: NO_NUL },
+    additionalProperties: JSON_VALUE,
+  };
   return document;
 }

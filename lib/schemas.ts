@@ -49,7 +49,8 @@ const jsonObject = z.record(z.string(), z.unknown());
 
 export const userInputSchema = z
   .object({
-    email: z.email().max(254).nullish(),
+    // `format: email` alone admits addresses zod refuses (e.g. `a!b@c.dev`): the document states zod's own pattern.
+    email: z.email().max(254).meta({ pattern: z.regexes.email.source }).nullish(),
     phone: z
       .string()
       .regex(/^\+[1-9]\d{6,14}$/, 'must be E.164, e.g. +14155550100')
@@ -253,7 +254,12 @@ export const sendNotificationSchema = z
     data: jsonObject.optional(),
     channels: z.array(channelSchema).min(1).optional(),
     category: idSchema.optional(),
-    eventId: idempotencyKeySchema.optional(),
+    eventId: idempotencyKeySchema
+      .meta({
+        description:
+          'Makes the send safe to repeat; when the Idempotency-Key header is sent too, both must be equal (otherwise 400 idempotency_key_mismatch)',
+      })
+      .optional(),
     sendAt: z.iso.datetime({ offset: true }).optional(),
     /** If not opened within `afterMinutes`, send on `channel` too (e.g. a push, then an SMS). */
     escalation: z
@@ -734,7 +740,13 @@ const cronSchema = z
 
 export const campaignScheduleSchema = z
   .union([
-    z.object({ at: z.iso.datetime({ offset: true }) }).strict(),
+    z
+      .object({
+        at: z.iso
+          .datetime({ offset: true })
+          .meta({ description: 'Once, at this time, which must be in the future (otherwise 400 schedule_in_past)' }),
+      })
+      .strict(),
     z
       .object({
         cron: cronSchema,

@@ -14,6 +14,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startTestHerald, TEST_API_KEY, type TestHerald } from '../support/herald';
+import { startProviderFakes, type ProviderFakes } from '../support/provider-fakes';
 
 const root = path.resolve(__dirname, '../..');
 const schemathesis = path.join(root, '.venv', 'bin', 'schemathesis');
@@ -22,14 +23,20 @@ const MAX_EXAMPLES = '8';
 
 jest.setTimeout(300_000);
 
+let fakes: ProviderFakes;
 let herald: TestHerald;
 let workDir: string;
 
 beforeAll(async () => {
-  // Webhooks configured, as in production: unsigned requests are then 401/403, not 503 webhook_not_configured.
+  // Every provider configured (behind its local fake) and both webhooks too, as in production: nothing answers 503
+  // *_not_configured, and unsigned webhook calls are 401/403.
+  fakes = await startProviderFakes();
   const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   herald = await startTestHerald({
-    env: { SENDGRID_WEBHOOK_PUBLIC_KEY: publicKey.export({ type: 'spki', format: 'der' }).toString('base64') },
+    env: {
+      ...fakes.env,
+      SENDGRID_WEBHOOK_PUBLIC_KEY: publicKey.export({ type: 'spki', format: 'der' }).toString('base64'),
+    },
   });
   // schemathesis writes its reports and example database under its working directory: keep them out of the tree.
   workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'herald-contract-'));
@@ -37,6 +44,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await herald?.stop();
+  await fakes?.stop();
   if (workDir) fs.rmSync(workDir, { recursive: true, force: true });
 });
 

@@ -59,6 +59,10 @@ def filter_query(ctx, query):
     return True
 
 
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 @schemathesis.hook
 def filter_body(ctx, body):
     if not isinstance(body, dict):
@@ -68,7 +72,8 @@ def filter_body(ctx, body):
     pacing = body.get("pacing")
     if isinstance(pacing, dict):
         size, flight = pacing.get("pageSize"), pacing.get("maxInFlight")
-        if isinstance(size, int) and isinstance(flight, int) and size > flight:
+        # JSON integers may come as floats (941.0): compare any two numbers.
+        if _is_number(size) and _is_number(flight) and size > flight:
             return False
     # Size limits stated in the descriptions: event metadata 2 KB, an audience's data filter 4 KB.
     if operation == "POST /v1/events" and len(json.dumps(body.get("metadata") or {})) > 2048:
