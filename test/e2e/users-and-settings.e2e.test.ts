@@ -94,6 +94,38 @@ describe('the NUL character (\\u0000), which PostgreSQL cannot store, is a 400 n
   });
 });
 
+describe('a method a path does not have', () => {
+  const allowed = (response: { headers: Headers }) =>
+    (response.headers.get('allow') ?? '')
+      .split(',')
+      .map((method) => method.trim())
+      .sort();
+
+  it('is a 405 method_not_allowed with an Allow header listing the methods the path has', async () => {
+    const response = await herald.api('POST', '/v1/users/someone');
+    expect(response.status).toBe(405);
+    expect(response.body.error.code).toBe('method_not_allowed');
+    expect(allowed(response)).toEqual(['DELETE', 'GET', 'HEAD', 'OPTIONS', 'PUT']);
+  });
+
+  it('is judged on the most literal path: /v1/notifications/retry is not /v1/notifications/{id}', async () => {
+    const response = await herald.api('PUT', '/v1/notifications/retry', {});
+    expect(response.status).toBe(405);
+    expect(allowed(response)).toEqual(['OPTIONS', 'POST']);
+  });
+
+  it('OPTIONS answers 204 with the same Allow header; a path that does not exist stays a 404', async () => {
+    const options = await fetch(`${herald.url}/v1/users/someone/devices`, { method: 'OPTIONS' });
+    expect(options.status).toBe(204);
+    expect(allowed(options)).toEqual(['GET', 'HEAD', 'OPTIONS', 'POST']);
+
+    const missing = await herald.api('POST', '/v1/no-such-thing');
+    expect(missing.status).toBe(404);
+    expect(missing.body.error.code).toBe('route_not_found');
+    expect(missing.headers.get('allow')).toBeNull();
+  });
+});
+
 describe('bulk upsert', () => {
   it('reports per-item results: good items are stored, bad ones name their field', async () => {
     await herald.api('PUT', '/v1/users/bulk-2', { name: 'before' });
