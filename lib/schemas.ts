@@ -478,15 +478,18 @@ export const statsSchema = z
   })
   .meta({ id: 'Stats' });
 export type StatsView = z.infer<typeof statsSchema>;
-const listableStatus = z.enum(NOTIFICATION_STATUSES);
 
-/** `?status=a,b`: a comma-separated list of the values, without spaces, exactly as the document's pattern says. */
-function commaList<T extends string>(values: readonly T[]) {
+/**
+ * `?status=a,b`: a comma-separated list of the values, without spaces, as the document's pattern says; a value that
+ * is not one of them is refused naming its position (`status.1`).
+ */
+function commaList<T extends string>(values: readonly [T, ...T[]]) {
   const one = `(${values.join('|')})`;
   return z
     .string()
-    .regex(new RegExp(`^${one}(,${one})*$`), `must be a comma-separated list of ${values.join(', ')}`)
-    .transform((value) => value.split(',') as T[]);
+    .transform((value) => value.split(','))
+    .pipe(z.array(z.enum(values)).min(1))
+    .meta({ pattern: `^${one}(,${one})*$` });
 }
 
 /** A `nextCursor` from a previous page; anything else is a 400 invalid_cursor. */
@@ -499,7 +502,7 @@ const cursor = (max: number) =>
 /** GET /v1/notifications: newest first, keyset-paginated (`cursor` from the previous page's `nextCursor`). */
 export const listNotificationsQuerySchema = z
   .object({
-    status: commaList(listableStatus.options).optional(),
+    status: commaList(NOTIFICATION_STATUSES).optional(),
     userId: idSchema.optional(),
     cursor: cursor(200).optional(),
     limit: z.coerce.number().int().min(1).max(200).default(50),
