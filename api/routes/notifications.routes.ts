@@ -27,7 +27,7 @@ export function notificationsRoutes(notifications: NotificationService): Router 
   return router;
 }
 
-const outboxQuery = z.object({
+export const outboxQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(50),
   channel: z.enum(['push', 'sms', 'email']).optional(),
 });
@@ -36,7 +36,7 @@ const outboxQuery = z.object({
 export function outboxRoutes(db: Db): Router {
   const router = Router();
   router.get('/outbox', async (req, res) => {
-    const query = outboxQuery.safeParse(req.query);
+    const query = outboxQuerySchema.safeParse(req.query);
     if (!query.success) throw new HttpError(400, 'validation_error', query.error.issues[0]?.message ?? 'bad query');
     const rows = await db.outboxMessage.findMany({
       where: query.data.channel ? { channel: query.data.channel } : {},

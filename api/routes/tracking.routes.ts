@@ -8,7 +8,8 @@ import type { TrackingService } from '../services/tracking.service';
 
 /** The smallest transparent GIF (1×1). */
 const PIXEL = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7', 'base64');
-const TOKEN = /^[A-Za-z0-9._-]{1,200}$/;
+export const TRACKING_TOKEN = /^[A-Za-z0-9._-]{1,200}$/;
+const TOKEN = TRACKING_TOKEN;
 
 const escapeHtml = (text: string) =>
   text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');

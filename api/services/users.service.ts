@@ -125,10 +125,13 @@ export function createUserService({ db, settingsChanged = async () => undefined 
         const outbox = await tx.outboxMessage.deleteMany({
           where: { deliveryId: { in: deliveries.map((d) => d.id) } },
         });
-        const erasedDeliveries = await tx.delivery.updateMany({
-          where: { notification: { userId } },
-          data: { target: '[erased]', content: Prisma.DbNull, error: null },
-        });
+        // Each target becomes "[erased]:<delivery id>": deliveries are unique per (notification, channel, target), so
+        // one constant for all would collide as soon as a notification went to two devices or re-sent to a new number.
+        const erasedDeliveries = await tx.$executeRaw`
+          UPDATE deliveries d
+             SET target = '[erased]:' || d.id, content = NULL, error = NULL, updated_at = now()
+            FROM notifications n
+           WHERE n.id = d.notification_id AND n.user_id = ${userId}`;
         const notifications = await tx.notification.updateMany({ where: { userId }, data: { data: {} } });
         // Tracking events stay for the statistics, without their details (clicked URLs, bounce reasons).
         await tx.trackingEvent.updateMany({ where: { notification: { userId } }, data: { metadata: Prisma.DbNull } });
@@ -138,7 +141,7 @@ export function createUserService({ db, settingsChanged = async () => undefined 
             user: 1,
             devices: devices.count,
             preferences: preferences.count,
-            deliveries: erasedDeliveries.count,
+            deliveries: erasedDeliveries,
             notifications: notifications.count,
             outboxMessages: outbox.count,
           },

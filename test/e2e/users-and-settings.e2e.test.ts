@@ -61,6 +61,71 @@ describe('contacts are validated on the way in', () => {
   });
 });
 
+describe('the NUL character (\\u0000), which PostgreSQL cannot store, is a 400 naming the field', () => {
+  beforeAll(async () => {
+    expect((await herald.api('PUT', '/v1/users/nul-user', {})).status).toBe(201);
+  });
+
+  it.each([
+    [
+      'a device token',
+      'POST',
+      '/v1/users/nul-user/devices',
+      { platform: 'android', token: 'abc\u0000defghij' },
+      'body.token',
+    ],
+    ['a name', 'PUT', '/v1/users/nul-user', { name: 'Nul\u0000Name' }, 'body.name'],
+    ['a value deep in data', 'PUT', '/v1/users/nul-user', { data: { a: [{ b: '\u0000' }] } }, 'body.data.a.0.b'],
+    ['a key in data', 'PUT', '/v1/users/nul-user', { data: { 'k\u0000': 1 } }, 'body.data'],
+    [
+      'a template body',
+      'PUT',
+      '/v1/templates/nul',
+      { channels: { sms: { body: 'hi\u0000' } } },
+      'body.channels.sms.body',
+    ],
+    ['a query parameter', 'GET', '/v1/notifications?cursor=%00abc', undefined, 'query.cursor'],
+    ['a path parameter', 'GET', '/v1/users/nul%00user', undefined, 'path.userId'],
+  ])('in %s', async (_what, method, path, body, field) => {
+    const response = await herald.api(method, path, body);
+    expect(response.status).toBe(400);
+    expect(response.body.error.code).toBe('validation_error');
+    expect(response.body.error.details[0].field).toBe(field);
+  });
+});
+
+describe('a method a path does not have', () => {
+  const allowed = (response: { headers: Headers }) =>
+    (response.headers.get('allow') ?? '')
+      .split(',')
+      .map((method) => method.trim())
+      .sort();
+
+  it('is a 405 method_not_allowed with an Allow header listing the methods the path has', async () => {
+    const response = await herald.api('POST', '/v1/users/someone');
+    expect(response.status).toBe(405);
+    expect(response.body.error.code).toBe('method_not_allowed');
+    expect(allowed(response)).toEqual(['DELETE', 'GET', 'HEAD', 'OPTIONS', 'PUT']);
+  });
+
+  it('is judged on the most literal path: /v1/notifications/retry is not /v1/notifications/{id}', async () => {
+    const response = await herald.api('PUT', '/v1/notifications/retry', {});
+    expect(response.status).toBe(405);
+    expect(allowed(response)).toEqual(['OPTIONS', 'POST']);
+  });
+
+  it('OPTIONS answers 204 with the same Allow header; a path that does not exist stays a 404', async () => {
+    const options = await fetch(`${herald.url}/v1/users/someone/devices`, { method: 'OPTIONS' });
+    expect(options.status).toBe(204);
+    expect(allowed(options)).toEqual(['GET', 'HEAD', 'OPTIONS', 'POST']);
+
+    const missing = await herald.api('POST', '/v1/no-such-thing');
+    expect(missing.status).toBe(404);
+    expect(missing.body.error.code).toBe('route_not_found');
+    expect(missing.headers.get('allow')).toBeNull();
+  });
+});
+
 describe('bulk upsert', () => {
   it('reports per-item results: good items are stored, bad ones name their field', async () => {
     await herald.api('PUT', '/v1/users/bulk-2', { name: 'before' });
@@ -151,9 +216,70 @@ describe('erasure', () => {
     expect((await herald.api('GET', '/v1/users/erase-me')).status).toBe(404);
     // The notification log keeps the fact that something was sent, without the content.
     const log = (await herald.api('GET', `/v1/notifications/${id}`)).body;
-    expect(
-      log.deliveries.every((d: { target: string }) => d.target === '[erased]' || d.target.startsWith('dev_')),
-    ).toBe(true);
+    for (const delivery of log.deliveries) expect(delivery.target).toBe(`[erased]:${delivery.id}`);
+  });
+
+  it('erases a user with an iOS and an Android device and a delivered notification: nothing of them is left anywhere', async () => {
+    const secrets = {
+      email: 'two-devices@example.com',
+      phone: '+14155550178',
+      name: 'Dora Twodevices',
+      iosToken: 'ios-token-erase-0001',
+      androidToken: 'android-token-erase-0002',
+      city: 'Grenoble',
+    };
+    const userId = 'erase-two-devices';
+    await herald.api('PUT', `/v1/users/${userId}`, {
+      email: secrets.email,
+      phone: secrets.phone,
+      name: secrets.name,
+      data: { city: secrets.city },
+    });
+    await herald.api('POST', `/v1/users/${userId}/devices`, { platform: 'ios', token: secrets.iosToken });
+    await herald.api('POST', `/v1/users/${userId}/devices`, { platform: 'android', token: secrets.androidToken });
+    const { id } = await send({ userId, data: { n: secrets.name } });
+    const sent = await waitForNotification(herald, id);
+    expect(sent.status).toBe('delivered');
+    expect(sent.deliveries.filter((d: { channel: string }) => d.channel === 'push')).toHaveLength(2);
+    // A conversion reported with personal details in its metadata.
+    const event = await herald.api('POST', '/v1/events', {
+      notificationId: id,
+      type: 'converted',
+      metadata: { email: secrets.email },
+    });
+    expect(event.status).toBe(201);
+
+    const response = await herald.api('DELETE', `/v1/users/${userId}`);
+    expect(response.status).toBe(200);
+    expect(response.body.erased).toMatchObject({ user: 1, devices: 2, deliveries: 4, notifications: 1 });
+
+    // Every row of every table, as text.
+    const tables = await herald.db.prisma.$queryRawUnsafe<{ name: string }[]>(
+      "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'",
+    );
+    expect(tables.map((t) => t.name)).toEqual(expect.arrayContaining(['deliveries', 'outbox_messages']));
+    for (const { name } of tables) {
+      const rows = await herald.db.prisma.$queryRawUnsafe<unknown[]>(
+        `SELECT row_to_json(t)::text AS j FROM "${name}" t`,
+      );
+      const dump = JSON.stringify(rows);
+      for (const secret of Object.values(secrets))
+        expect({ table: name, leaks: dump.includes(secret) }).toEqual({ table: name, leaks: false });
+    }
+    // And every answer of the API about it.
+    const answers = await Promise.all([
+      herald.api('GET', `/v1/notifications/${id}`),
+      herald.api('GET', `/v1/notifications?userId=${userId}`),
+      herald.api('GET', '/v1/outbox?limit=500'),
+    ]);
+    for (const answer of answers) {
+      expect(answer.status).toBe(200);
+      for (const secret of Object.values(secrets)) expect(JSON.stringify(answer.body)).not.toContain(secret);
+    }
+    // The log keeps the fact of each delivery (channel, status), one row per target as before.
+    const log = answers[0]!.body;
+    expect(log.deliveries.map((d: { channel: string }) => d.channel).sort()).toEqual(['email', 'push', 'push', 'sms']);
+    expect(new Set(log.deliveries.map((d: { target: string }) => d.target)).size).toBe(4);
   });
 });
 
