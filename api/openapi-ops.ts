@@ -69,6 +69,8 @@ export function registerOperationsPaths(
     method: 'get',
     path: '/v1/stats/series',
     summary: 'Sent, delivered and failed per channel per hour or day over a time range (the dashboard charts)',
+    description:
+      '`from` must be before `to`, and the range at most 2,232 buckets (93 days by the hour); otherwise 400 validation_error.',
     request: {
       query: z.object({
         from: z.string().meta({ format: 'date-time' }),

@@ -174,6 +174,9 @@ export function buildOpenApiDocument(publicUrl: string) {
     method: 'post',
     path: '/v1/templates/{templateId}/preview',
     summary: 'Render with sample data: SMS encoding and segments, push payload size, missing variables',
+    description:
+      'Renders a stored version (`version`, default the current one) or unsaved content (`draft`, an editor’s live ' +
+      'preview) — not both (400 validation_error).',
     request: {
       params: path('templateId'),
       body: { required: false, content: { 'application/json': { schema: templatePreviewInputSchema } } },

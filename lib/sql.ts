@@ -26,6 +26,10 @@ export function pgSql(pool: pg.Pool): Sql {
     },
     async transaction<T>(fn: (tx: SqlQueryable) => Promise<T>): Promise<T> {
       const client = await pool.connect();
+      // A connection the server drops while it is checked out (between two statements) reports it as an 'error'
+      // event: without a listener that would crash the process; the next statement fails instead, and is retried.
+      const ignore = () => undefined;
+      client.on('error', ignore);
       let failed: unknown;
       try {
         await client.query('BEGIN');
@@ -40,6 +44,7 @@ export function pgSql(pool: pg.Pool): Sql {
         throw error;
       } finally {
         // A connection whose transaction failed may be broken (the server went away): do not hand it out again.
+        client.off('error', ignore);
         client.release(failed === undefined ? undefined : true);
       }
     },

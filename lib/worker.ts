@@ -1,8 +1,7 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import type { NativeConnection } from '@temporalio/worker';
 import { Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
+import { freshPrebuiltBundle } from './workflow-bundle';
 import { createProviderHealth } from '../activities/provider-health';
 import { createCampaignActivities } from '../activities/campaigns/campaign.activities';
 import type { ProviderRegistry } from '../activities/providers/registry';
@@ -45,13 +44,12 @@ export interface HeraldWorker {
   shutdown(): void;
 }
 
-const PREBUILT_BUNDLE = path.resolve(__dirname, '..', 'dist', 'workflow-bundle.js');
 const CHANNELS = ['push', 'sms', 'email'] as const;
 
 /**
- * Herald's workers. In production the workflows come from the bundle prebuilt into the image
- * (scripts/bundle-workflows.ts, built with the same failure converter); elsewhere from the source, so a stale bundle
- * is never run by mistake.
+ * Herald's workers. The workflows come from the prebuilt bundle (scripts/bundle-workflows.ts: built into the image, and
+ * by `npm run setup`) when it was built from the sources on disk, else from the source (lib/workflow-bundle.ts), so a
+ * stale bundle is never run by mistake.
  *
  * Provider calls run on one task queue per channel (`<queue>-push`, `-sms`, `-email`). The server enforces each
  * queue's `maxTaskQueueActivitiesPerSecond` across every worker that polls it, so a burst to one channel is spread at
@@ -60,10 +58,11 @@ const CHANNELS = ['push', 'sms', 'email'] as const;
  */
 export async function createHeraldWorker(options: HeraldWorkerOptions): Promise<HeraldWorker> {
   const delivery = options.delivery ?? loadDeliveryConfig({});
+  const prebuilt = options.workflowBundle ? undefined : freshPrebuiltBundle();
   const workflows = options.workflowBundle
     ? { workflowBundle: options.workflowBundle }
-    : process.env.NODE_ENV === 'production' && fs.existsSync(PREBUILT_BUNDLE)
-      ? { workflowBundle: { codePath: PREBUILT_BUNDLE } }
+    : prebuilt
+      ? { workflowBundle: { codePath: prebuilt } }
       : { workflowsPath: require.resolve('../workflows') };
   // One per process: provider outcomes are counted in memory and written once a second (activities/provider-health.ts).
   const health = createProviderHealth({

@@ -1,21 +1,24 @@
 /**
- * Builds the workflow bundle once, at image build time (see Dockerfile), so a production worker starts without
- * running webpack. Workers load it when NODE_ENV=production (lib/worker.ts).
+ * Builds the workflow bundle (dist/workflow-bundle.js) with the fingerprint of its sources, so workers start without
+ * running webpack: at image build time (Dockerfile) and by `npm run setup` when the workflows changed (`--if-stale`).
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
+import { freshPrebuiltBundle, PREBUILT_BUNDLE, writeFingerprint } from '../lib/workflow-bundle';
 
 async function main() {
+  if (process.argv.includes('--if-stale') && freshPrebuiltBundle()) return;
   const { code } = await bundleWorkflowCode({
     workflowsPath: require.resolve('../workflows'),
     // The same failure converter as lib/worker.ts gives the worker (lib/codec.ts): failure messages are encrypted.
     failureConverterPath: require.resolve('../lib/failure-converter'),
+    logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: (m: string) => console.error(m) },
   });
-  const out = path.resolve(__dirname, '..', 'dist', 'workflow-bundle.js');
-  fs.mkdirSync(path.dirname(out), { recursive: true });
-  fs.writeFileSync(out, code);
-  console.log(`workflow bundle: ${out} (${(code.length / 1024).toFixed(0)} KiB)`);
+  fs.mkdirSync(path.dirname(PREBUILT_BUNDLE), { recursive: true });
+  fs.writeFileSync(PREBUILT_BUNDLE, code);
+  writeFingerprint();
+  console.log(`herald setup: workflow bundle ${PREBUILT_BUNDLE} (${(code.length / 1024).toFixed(0)} KiB)`);
 }
 
 main().catch((error) => {

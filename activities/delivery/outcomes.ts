@@ -39,7 +39,7 @@ WITH input AS (
          content = CASE WHEN jsonb_typeof(d.content -> 'links') = 'array' AND jsonb_array_length(d.content -> 'links') > 0
                         THEN jsonb_build_object('links', d.content -> 'links') END
     FROM input x
-   WHERE d.id = x.id AND d.status = 'pending'
+   WHERE d.id = x.id AND d.id = ANY($2::text[]) AND d.status = 'pending'
   RETURNING d.id, d.notification_id, d.channel, d.provider, x.at_ms, x.ev1, x.ev2
 ), r AS (
   SELECT upd.*, n.template_id, n.category FROM upd JOIN notifications n ON n.id = upd.notification_id
@@ -64,7 +64,7 @@ WITH input AS (
   UPDATE deliveries d
      SET status = 'failed', error = x.error, error_kind = x.kind, updated_at = ${TS('x.at_ms')}
     FROM input x
-   WHERE d.id = x.id AND d.status = 'pending'
+   WHERE d.id = x.id AND d.id = ANY($2::text[]) AND d.status = 'pending'
   RETURNING d.id, d.notification_id, d.channel, d.provider, x.at_ms, x.ev, x.error
 ), events AS (
   INSERT INTO tracking_events (id, notification_id, delivery_id, type, channel, template_id, category, source, at,
@@ -87,6 +87,7 @@ WITH input AS (
 ), dead AS (
   SELECT d.channel, d.device_id, d.target, n.user_id, x.error, x.at_ms
     FROM input x JOIN deliveries d ON d.id = x.id JOIN notifications n ON n.id = d.notification_id
+   WHERE d.id = ANY($2::text[])
 ), devices_off AS (
   UPDATE devices v SET active = false, deactivated_at = ${TS('dead.at_ms')}, deactivation_reason = dead.error,
                        updated_at = ${TS('dead.at_ms')}
@@ -107,7 +108,7 @@ UPDATE users u
 const NOTE_ERRORS = `
 UPDATE deliveries d SET error = x.error, error_kind = x.kind
   FROM jsonb_to_recordset($1::jsonb) AS x(id text, error text, kind text)
- WHERE d.id = x.id AND d.status = 'pending'`;
+ WHERE d.id = x.id AND d.id = ANY($2::text[]) AND d.status = 'pending'`;
 
 /**
  * Writes the answers that are not recorded yet. Idempotent; safe inside or outside a transaction. Answers the
@@ -133,7 +134,7 @@ export async function recordOutcomes(
       ev1: eventId(),
       ev2: eventId(),
     }));
-    await db.query(RECORD_SENT, [JSON.stringify(input)]);
+    await db.query(RECORD_SENT, [JSON.stringify(input), input.map((i) => i.id)]);
   }
   if (failed.length > 0) {
     const dead = failed.filter((o) => o.errorType === 'InvalidRecipient');
@@ -141,6 +142,7 @@ export async function recordOutcomes(
     if (dead.length > 0) {
       await db.query(RETIRE_TARGETS, [
         JSON.stringify(dead.map((o) => ({ id: o.deliveryId, error: scrub(o.message), at_ms: o.at }))),
+        dead.map((o) => o.deliveryId),
       ]);
     }
     const input = failed.map((o) => ({
@@ -150,11 +152,14 @@ export async function recordOutcomes(
       at_ms: o.at,
       ev: eventId(),
     }));
-    newlyFailed = await db.query<{ channel: string; provider: string }>(RECORD_FAILED, [JSON.stringify(input)]);
+    newlyFailed = await db.query<{ channel: string; provider: string }>(RECORD_FAILED, [
+      JSON.stringify(input),
+      input.map((i) => i.id),
+    ]);
   }
   if (retrying.length > 0) {
     const input = retrying.map((o) => ({ id: o.deliveryId, error: o.message, kind: o.errorType }));
-    await db.query(NOTE_ERRORS, [JSON.stringify(input)]);
+    await db.query(NOTE_ERRORS, [JSON.stringify(input), input.map((i) => i.id)]);
   }
   return { failed: newlyFailed };
 }

@@ -41,22 +41,48 @@ def _operation(ctx) -> str:
     return f"{operation.method.upper()} {operation.path}" if operation is not None else ""
 
 
+def _instant(value: str):
+    from datetime import datetime
+
+    return datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+
+
 @schemathesis.hook
 def filter_query(ctx, query):
-    # GET /v1/stats: "`from` must be before `to` (otherwise 400)".
-    if _operation(ctx) == "GET /v1/stats" and isinstance(query, dict):
-        start, end = query.get("from"), query.get("to")
-        if isinstance(start, str) and isinstance(end, str):
-            try:
-                from datetime import datetime
+    operation = _operation(ctx)
+    if operation != "GET /v1/stats" or not isinstance(query, dict):
+        return True
+    start, end = query.get("from"), query.get("to")
+    if not (isinstance(start, str) and isinstance(end, str)):
+        return True
+    try:
+        start, end = _instant(start), _instant(end)
+    except ValueError:
+        return True
+    # "`from` must be before `to` (otherwise 400)"; GET /v1/stats/series gets a valid range from map_query.
+    return start < end
 
-                def parse(value: str):
-                    return datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
 
-                return parse(start) < parse(end)
-            except ValueError:
-                return True
-    return True
+@schemathesis.hook
+def map_query(ctx, query):
+    # GET /v1/stats/series: "at most 2,232 buckets" (93 days by the hour). Random instants from year 1 to 9999 are
+    # almost never that close, and filtering would throw nearly every example away: keep `from`, put `to` a day later.
+    if _operation(ctx) != "GET /v1/stats/series" or not isinstance(query, dict):
+        return query
+    start = query.get("from")
+    if isinstance(start, str):
+        from datetime import timedelta
+
+        try:
+            at = _instant(start)
+        except ValueError:
+            return query
+        try:
+            return {**query, "to": (at + timedelta(days=1)).isoformat()}
+        except OverflowError:
+            # The last day of year 9999: the day before it instead.
+            return {**query, "from": (at - timedelta(days=1)).isoformat(), "to": at.isoformat()}
+    return query
 
 
 def _is_number(value) -> bool:
@@ -75,6 +101,9 @@ def filter_body(ctx, body):
         # JSON integers may come as floats (941.0): compare any two numbers.
         if _is_number(size) and _is_number(flight) and size > flight:
             return False
+    # Template preview: "give `draft` or `version`, not both".
+    if operation == "POST /v1/templates/{templateId}/preview" and "draft" in body and "version" in body:
+        return False
     # Size limits stated in the descriptions: event metadata 2 KB, an audience's data filter 4 KB.
     if operation == "POST /v1/events" and len(json.dumps(body.get("metadata") or {})) > 2048:
         return False
