@@ -14,7 +14,6 @@ import type { Sql } from '../lib/sql';
 import { createDeliveryControlActivities } from './delivery-control.activities';
 import { FINAL_STATUS, recordOutcomes, type TargetOutcome } from './delivery/outcomes';
 import { createChannelSender } from './delivery/send-channel';
-import { finishNotificationSql } from './notification/finish';
 import { createNotificationPlanning } from './notification/plan-notification';
 import type { ProviderHealth } from './provider-health';
 import type { ProviderRegistry } from './providers/registry';
@@ -127,7 +126,10 @@ export function createActivities({
         ...(status === 'canceled' ? { completedAt: clock() } : {}),
       };
       // A cancel is a final status: counted once for the notification's campaign run (the API may have written it).
-      if (status !== 'canceled' || !(await finishNotification(db, notificationId, status, data))) {
+      if (
+        status !== 'canceled' ||
+        !(await finishNotification(sql, notificationId, status, { at: clock().getTime() }))
+      ) {
         await db.notification.update({ where: { id: notificationId }, data: { status, ...data } });
       }
       if (status === 'canceled') {
@@ -148,20 +150,15 @@ export function createActivities({
 
     /**
      * Records the providers' answers that are not recorded yet (a separate step that never calls a provider, retried
-     * until the database is back) and, when `final`, the notification's final status from its deliveries.
+     * until the database is back) and the notification's final status from its deliveries, in one transaction.
      */
-    async recordDeliveries(
-      notificationId: string,
-      outcomes: TargetOutcome[],
-      final: boolean,
-    ): Promise<NotificationStatus | null> {
+    async recordDeliveries(notificationId: string, outcomes: TargetOutcome[]): Promise<NotificationStatus> {
       const at = clock().getTime();
       const { failed, status, moved } = await sql.transaction(async (tx) => {
         const { failed } = await recordOutcomes(tx, outcomes);
-        if (!final) return { failed, status: null, moved: false };
         const [row] = await tx.query<{ status: NotificationStatus }>(FINAL_STATUS, [notificationId]);
         const status = row!.status;
-        let moved = await finishNotificationSql(tx, notificationId, status, at);
+        let moved = await finishNotification(tx, notificationId, status, { at });
         if (!moved) {
           // Escalation after a final status: the status follows the deliveries (never undoing a cancel).
           const rows = await tx.query(
@@ -174,7 +171,7 @@ export function createActivities({
         return { failed, status, moved };
       });
       for (const d of failed) metrics?.delivery(d.channel, d.provider, 'failed');
-      if (moved && status) metrics?.notificationStatus(status);
+      if (moved) metrics?.notificationStatus(status);
       return status;
     },
   };

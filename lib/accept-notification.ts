@@ -6,7 +6,7 @@
  */
 import type { Client } from '@temporalio/client';
 import { notificationIdFor, notificationWorkflowId } from './ids';
-import { COUNTER_SHARDS } from './notification-outcome';
+import { incrementRunCounter } from './notification-outcome';
 import { MS, TS, type Sql } from './sql';
 import type { NotificationStatus, SendNotificationInput } from './schemas';
 import { startNotificationWorkflow } from './start-notification';
@@ -152,13 +152,7 @@ export async function acceptNotification(
           throw new CampaignRunClosedError(`campaign run is ${runs[0]?.status ?? 'gone'}`);
         }
         const rows = await tx.query<Row>(INSERT, params);
-        if (rows.length > 0) {
-          const shard = Math.floor(Math.random() * COUNTER_SHARDS);
-          await tx.query(`UPDATE campaign_run_counters SET started = started + 1 WHERE run_id = $1 AND shard = $2`, [
-            campaignRunId,
-            shard,
-          ]);
-        }
+        if (rows.length > 0) await incrementRunCounter(tx, campaignRunId, 'started');
         return rows;
       });
   const row = inserted[0];

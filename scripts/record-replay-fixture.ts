@@ -65,8 +65,8 @@ async function main() {
             : { deliveryId, outcome: 'sent', providerMessageId: `msg-${deliveryId}`, at: Date.now(), recorded: true },
         );
       },
-      async recordDeliveries(_id, _outcomes, final) {
-        return final ? 'delivered' : null;
+      async recordDeliveries() {
+        return 'delivered';
       },
     };
     const workers = await Promise.all([

@@ -82,14 +82,13 @@ function fakeActivities(
       if (answers.every((a) => a.outcome === 'retry')) throw transient;
       return answers;
     },
-    async recordDeliveries(_id, answers, final) {
+    async recordDeliveries(_id, answers) {
       for (const a of answers) {
         if (a.outcome === 'failed' && !a.recorded) {
           outcomes[a.deliveryId] = 'failed';
           calls.push(`failed:${a.errorType}`);
         }
       }
-      if (!final) return null;
       const values = Object.values(outcomes);
       const sent = values.filter((v) => v === 'sent').length;
       return sent === values.length ? 'delivered' : sent === 0 ? 'failed' : 'partially_delivered';

@@ -201,7 +201,7 @@ export async function sendNotification(input: SendNotificationWorkflowInput): Pr
       return 'not_redriven';
     }
     const outcomes = await deliverAll(begun.policy, begun.deliveries);
-    const status = (await store.recordDeliveries(input.notificationId, outcomes, true))!;
+    const status = await store.recordDeliveries(input.notificationId, outcomes);
     phase = 'done';
     return status;
   }
@@ -305,9 +305,7 @@ export async function sendNotification(input: SendNotificationWorkflowInput): Pr
   const outcomes = await deliverAll(prepared.policy, deliveries, slot);
   // The answers are in this history now; recording them (and the final status) is retried until the database is back.
   let status =
-    prepared.deliveries.length > 0
-      ? (await store.recordDeliveries(input.notificationId, outcomes, true))!
-      : prepared.status;
+    prepared.deliveries.length > 0 ? await store.recordDeliveries(input.notificationId, outcomes) : prepared.status;
 
   // Escalation: a durable wait for the open; if it does not come in time, the notification goes out on one more channel.
   const escalation = input.escalation;
@@ -317,7 +315,7 @@ export async function sendNotification(input: SendNotificationWorkflowInput): Pr
       const planned = await store.planEscalation(input.notificationId, escalation.channel);
       if (planned.length > 0) {
         const answers = await deliverChannel(channelSenders(prepared.policy)[escalation.channel], planned);
-        status = (await store.recordDeliveries(input.notificationId, answers, true))!;
+        status = await store.recordDeliveries(input.notificationId, answers);
       }
     }
   }

@@ -5,6 +5,7 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import type { DeliveryConfig } from '../../lib/delivery-config';
+import { finishNotification } from '../../lib/notification-outcome';
 import {
   preferencesSchema,
   templateInputSchema,
@@ -19,7 +20,6 @@ import { quietHoursRelease } from '../preferences/quiet-hours';
 import { resolveChannels, type CategoryPolicy, type ChannelName } from '../preferences/resolve-channels';
 import type { Channel } from '../providers/provider.types';
 import { pickLocale, renderChannels, TemplateRenderError } from '../templates/render';
-import { finishNotificationSql } from './finish';
 import { loadNotificationContext, type NotificationContext } from './load-context';
 
 export interface PlannedDelivery {
@@ -121,7 +121,7 @@ export function createNotificationPlanning(deps: NotificationPlanDeps) {
   /** Loads, decides and renders; the caller writes. Throws a non-retryable failure for a permanent problem. */
   async function render(ctx: NotificationContext, requested: ChannelName[] | undefined, skipPrefix?: string) {
     const fail = async (message: string, type: string) => {
-      if (!skipPrefix && (await finishNotificationSql(sql, ctx.id, 'failed', clock().getTime(), message))) {
+      if (!skipPrefix && (await finishNotification(sql, ctx.id, 'failed', { at: clock().getTime(), error: message }))) {
         deps.onStatus?.('failed');
       }
       return ApplicationFailure.nonRetryable(message, type);
@@ -192,7 +192,10 @@ export function createNotificationPlanning(deps: NotificationPlanDeps) {
       await sql.transaction(async (tx) => {
         await insertDeliveries(tx, notificationId, rows, at);
         if (status === 'suppressed') {
-          await finishNotificationSql(tx, notificationId, 'suppressed', at, 'nothing to send after preferences');
+          await finishNotification(tx, notificationId, 'suppressed', {
+            at,
+            error: 'nothing to send after preferences',
+          });
         } else {
           await tx.query(
             `UPDATE notifications SET status = 'sending', held_until = NULL, hold_reason = NULL, updated_at = ${TS('$2')}

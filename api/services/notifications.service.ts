@@ -125,7 +125,7 @@ export function createNotificationService({ db, sql, temporal, taskQueue }: Noti
         throw new HttpError(503, 'temporal_unavailable', `could not cancel: ${message}`);
       }
       if (!result.canceled) throw new HttpError(409, 'not_cancelable', `notification is already ${result.phase}`);
-      await finishNotification(db, id, 'canceled', { completedAt: new Date() }, ['accepted', 'scheduled']);
+      await finishNotification(sql, id, 'canceled', { at: Date.now(), from: ['accepted', 'scheduled'] });
       return this.get(id);
     },
 
