@@ -3,7 +3,7 @@
  * user with active devices and preferences, the pinned template version and the category. Planning runs once per
  * notification (and again only while quiet hours hold it), so this is the read side of the hot path.
  */
-import { MS, type SqlQueryable } from '../../lib/sql';
+import type { SqlQueryable } from '../../lib/sql';
 
 export interface NotificationContext {
   id: string;
@@ -35,7 +35,7 @@ export interface NotificationContext {
 
 const LOAD = `
 SELECT n.id, n.user_id, n.template_id, n.template_version, n.data, n.channels, n.category, n.status,
-       n.campaign_run_id, ${MS('n.created_at')} AS created_ms,
+       n.campaign_run_id,
        (SELECT coalesce(json_agg(json_build_object('id', d.id, 'channel', d.channel, 'provider', d.provider,
                                                    'status', d.status) ORDER BY d.id), '[]'::json)
           FROM deliveries d WHERE d.notification_id = n.id) AS deliveries,
