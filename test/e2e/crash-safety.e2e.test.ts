@@ -3,51 +3,21 @@
  * server, embedded database) while notifications are in flight, then a restart on the same data folder, loses
  * nothing and sends nothing twice. Runs the real start script as a child process, as an operator would.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { unusedPort } from '../fakes/http-fake-server';
-import { TwilioFake } from '../fakes/twilio.fake';
-import { createTestDatabase, type TestDatabase } from '../support/database';
+import type { ChildProcess } from 'node:child_process';
+import { setUpNpmStart, type NpmStartSetup } from '../support/npm-start';
 import { until } from '../support/until';
 
 jest.setTimeout(240_000);
 
-const ROOT = path.resolve(__dirname, '..', '..');
-const API_KEY = 'crash-test-api-key-0123456789';
 const NOTIFICATIONS = 8;
 const HELD = 3;
 
-let dataDir: string;
-let twilio: TwilioFake;
-let database: TestDatabase | undefined;
+let setup: NpmStartSetup;
 let child: ChildProcess | undefined;
-let env: Record<string, string>;
 let baseUrl: string;
-
-async function api(method: string, route: string, body?: unknown) {
-  const response = await fetch(`${baseUrl}${route}`, {
-    method,
-    headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  return { status: response.status, body: text ? JSON.parse(text) : undefined };
-}
-
-function startHerald(): ChildProcess {
-  const log = fs.openSync(path.join(dataDir, 'herald.log'), 'a');
-  // Its own process group, so that one kill -9 takes down everything it started (Temporal included).
-  const proc = spawn(process.execPath, [require.resolve('tsx/cli'), 'scripts/start.ts'], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
-    detached: true,
-    stdio: ['ignore', log, log],
-  });
-  fs.closeSync(log);
-  return proc;
-}
+const api: NpmStartSetup['api'] = (...args) => setup.api(...args);
+const startHerald = () => setup.start();
+const twilio = () => setup.twilio;
 
 function killEverything(proc: ChildProcess): void {
   process.kill(-proc.pid!, 'SIGKILL');
@@ -65,39 +35,12 @@ async function waitReady(): Promise<void> {
 }
 
 beforeAll(async () => {
-  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'herald-crash-'));
-  twilio = new TwilioFake();
-  const twilioUrl = await twilio.start();
-  if (process.env.DATABASE_URL) database = await createTestDatabase();
-  const port = await unusedPort();
-  baseUrl = `http://127.0.0.1:${port}`;
-  env = {
-    PORT: String(port),
-    HERALD_DATA_DIR: dataDir,
-    HERALD_API_KEY: API_KEY,
-    HERALD_TEMPORAL_PORT: String(await unusedPort()),
-    HERALD_TEMPORAL_UI_PORT: String(await unusedPort()),
-    TWILIO_ACCOUNT_SID: twilio.accountSid,
-    TWILIO_AUTH_TOKEN: twilio.authToken,
-    TWILIO_FROM: '+15005550006',
-    TWILIO_ENDPOINT: twilioUrl,
-    LOG_LEVEL: 'warn',
-    ...(database?.url ? { DATABASE_URL: database.url } : {}),
-  };
+  setup = await setUpNpmStart('crash', 'crash-test-api-key-0123456789');
+  ({ baseUrl } = setup);
 });
 
 afterAll(async () => {
-  if (child && child.exitCode === null) {
-    try {
-      process.kill(-child.pid!, 'SIGTERM');
-    } catch {
-      // already gone
-    }
-    await new Promise((resolve) => child!.once('exit', resolve));
-  }
-  await twilio?.stop();
-  await database?.close();
-  fs.rmSync(dataDir, { recursive: true, force: true });
+  await setup?.cleanup(child);
 });
 
 it('after kill -9 of everything npm start started, a restart on the same .data delivers every accepted notification exactly once', async () => {
@@ -107,7 +50,7 @@ it('after kill -9 of everything npm start started, a restart on the same .data d
   expect((await api('PUT', '/v1/templates/ping', { channels: { sms: { body: 'ping {{ n }}' } } })).status).toBe(201);
 
   // The first SMS requests get no answer: they are in flight at the provider when everything dies.
-  for (let i = 0; i < HELD; i++) twilio.enqueue({ fault: 'no-response' });
+  for (let i = 0; i < HELD; i++) twilio().enqueue({ fault: 'no-response' });
   const accepted: string[] = [];
   for (let n = 0; n < NOTIFICATIONS; n++) {
     const response = await api('POST', '/v1/notifications', { userId: 'crash-user', template: 'ping', data: { n } });
@@ -120,13 +63,13 @@ it('after kill -9 of everything npm start started, a restart on the same .data d
   await until(
     'the other notifications to be recorded',
     async () => {
-      if (twilio.requests.length < NOTIFICATIONS) return undefined;
+      if (twilio().requests.length < NOTIFICATIONS) return undefined;
       const all = await Promise.all(accepted.map(async (id) => (await api('GET', `/v1/notifications/${id}`)).body));
       return all.filter((n) => n.status === 'delivered').length === NOTIFICATIONS - HELD ? true : undefined;
     },
     { timeoutMs: 90_000, retryOn: () => true },
   );
-  expect(twilio.sent).toHaveLength(NOTIFICATIONS - HELD);
+  expect(twilio().sent).toHaveLength(NOTIFICATIONS - HELD);
 
   killEverything(child);
   await new Promise((resolve) => child!.once('exit', resolve));
@@ -144,6 +87,8 @@ it('after kill -9 of everything npm start started, a restart on the same .data d
 
   expect(statuses.map((n) => n.status)).toEqual(Array(NOTIFICATIONS).fill('delivered'));
   // Every accepted notification reached the provider, and the provider accepted each exactly once.
-  const bodies = twilio.sent.map((m) => m.body).sort();
+  const bodies = twilio()
+    .sent.map((m) => m.body)
+    .sort();
   expect(bodies).toEqual(Array.from({ length: NOTIFICATIONS }, (_, n) => `ping ${n}`).sort());
 }, 240_000);

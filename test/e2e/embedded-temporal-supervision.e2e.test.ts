@@ -4,37 +4,20 @@
  * meanwhile, and notifications accepted before, scheduled across and sent during the outage are all delivered,
  * exactly once, with no restart by hand. Runs the real start script as a child process, as an operator would.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { unusedPort } from '../fakes/http-fake-server';
-import { TwilioFake } from '../fakes/twilio.fake';
-import { createTestDatabase, type TestDatabase } from '../support/database';
+import { setUpNpmStart, type NpmStartSetup } from '../support/npm-start';
 import { until } from '../support/until';
 
 jest.setTimeout(240_000);
 
-const ROOT = path.resolve(__dirname, '..', '..');
-const API_KEY = 'supervision-test-api-key-0123456789';
-
-let dataDir: string;
-let twilio: TwilioFake;
-let database: TestDatabase | undefined;
+let setup: NpmStartSetup;
 let herald: ChildProcess | undefined;
 let baseUrl: string;
-
-async function api(method: string, route: string, body?: unknown, headers: Record<string, string> = {}) {
-  const response = await fetch(`${baseUrl}${route}`, {
-    method,
-    headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json', ...headers },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  return { status: response.status, body: text ? JSON.parse(text) : undefined };
-}
-
-const heraldLog = () => fs.readFileSync(path.join(dataDir, 'herald.log'), 'utf8');
+let dataDir: string;
+const api: NpmStartSetup['api'] = (...args) => setup.api(...args);
+const heraldLog = () => setup.log();
 const logLines = () =>
   heraldLog()
     .split('\n')
@@ -43,64 +26,13 @@ const logLines = () =>
 const temporalPid = () => Number(fs.readFileSync(path.join(dataDir, 'temporal.pid'), 'utf8'));
 
 beforeAll(async () => {
-  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'herald-supervision-'));
-  twilio = new TwilioFake();
-  const twilioUrl = await twilio.start();
-  if (process.env.DATABASE_URL) database = await createTestDatabase();
-  const port = await unusedPort();
-  baseUrl = `http://127.0.0.1:${port}`;
-  const log = fs.openSync(path.join(dataDir, 'herald.log'), 'a');
-  // `npm start`, as one process (tsx as a loader), in its own process group so that afterAll can end everything.
-  herald = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '',
-      PORT: String(port),
-      HERALD_DATA_DIR: dataDir,
-      HERALD_API_KEY: API_KEY,
-      HERALD_TEMPORAL_PORT: String(await unusedPort()),
-      HERALD_TEMPORAL_UI_PORT: String(await unusedPort()),
-      TWILIO_ACCOUNT_SID: twilio.accountSid,
-      TWILIO_AUTH_TOKEN: twilio.authToken,
-      TWILIO_FROM: '+15005550006',
-      TWILIO_ENDPOINT: twilioUrl,
-      LOG_LEVEL: 'info',
-      ...(database?.url ? { DATABASE_URL: database.url } : {}),
-    },
-    detached: true,
-    stdio: ['ignore', log, log],
-  });
-  fs.closeSync(log);
+  setup = await setUpNpmStart('supervision', 'supervision-test-api-key-0123456789', 'info');
+  ({ baseUrl, dataDir } = setup);
+  herald = setup.start();
 });
 
 afterAll(async () => {
-  if (herald && herald.exitCode === null && herald.signalCode === null) {
-    const exited = new Promise((resolve) => herald!.once('exit', resolve));
-    try {
-      process.kill(-herald.pid!, 'SIGTERM');
-    } catch {
-      // already gone
-    }
-    const timer = setTimeout(() => {
-      try {
-        process.kill(-herald!.pid!, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }, 20_000);
-    await exited;
-    clearTimeout(timer);
-  }
-  // The dev server too, should Herald have died without stopping it.
-  try {
-    process.kill(temporalPid(), 'SIGKILL');
-  } catch {
-    // already gone, or never started
-  }
-  await twilio?.stop();
-  await database?.close();
-  fs.rmSync(dataDir, { recursive: true, force: true });
+  await setup?.cleanup(herald);
 });
 
 it('after kill -9 of the embedded Temporal dev server, Herald restarts it and delivers accepted, scheduled and new notifications once', async () => {
@@ -181,7 +113,7 @@ it('after kill -9 of the embedded Temporal dev server, Herald restarts it and de
   expect(done.map((n) => n.status)).toEqual(['delivered', 'delivered', 'delivered']);
   expect(Date.parse(done[1].deliveries[0].at)).toBeGreaterThanOrEqual(Date.parse(sendAt));
   // Each reached the provider exactly once.
-  expect(twilio.sent.map((m) => m.body).sort()).toEqual(['ping 1', 'ping 2', 'ping 3']);
+  expect(setup.twilio.sent.map((m) => m.body).sort()).toEqual(['ping 1', 'ping 2', 'ping 3']);
 
   // No restart by hand: the same Herald process, now with a new dev server, and ready.
   expect(herald!.exitCode).toBeNull();
