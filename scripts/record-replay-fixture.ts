@@ -5,7 +5,7 @@
  * Re-record it only when a change deliberately drops compatibility with running notifications (and document the
  * drain); otherwise a failing replay test means the change needs `patched()`.
  *
- *   npx tsx scripts/record-replay-fixture.ts
+ *   npx tsx scripts/record-replay-fixture.ts && npx prettier --write workflows/fixtures
  */
 import fs from 'node:fs';
 import path from 'node:path';
