@@ -42,6 +42,24 @@ describe('AES-256-GCM payload codec', () => {
     expect(Buffer.compare(Buffer.from(a!.data!), Buffer.from(b!.data!))).not.toBe(0);
   });
 
+  it('derives a payload key per salt, draws a new salt after its quota, and any process decrypts every salt', async () => {
+    const salt = (p: Payload) => Buffer.from(p.data!).subarray(1, 17).toString('hex');
+    const iv = (p: Payload) => Buffer.from(p.data!).subarray(17, 29).toString('hex');
+    const api = new AesGcmPayloadCodec([current], { saltUses: 3 });
+    const encrypted = await api.encode(Array.from({ length: 7 }, () => original));
+    // Three payloads per salt, then a fresh one; IVs are never reused.
+    expect(encrypted.map(salt).map((s) => encrypted.map(salt).indexOf(s))).toEqual([0, 0, 0, 3, 3, 3, 6]);
+    expect(new Set(encrypted.map(iv)).size).toBe(7);
+    // Another process (another codec, same keys) reads them all, in any order, and a tampered salt is refused.
+    const worker = new AesGcmPayloadCodec([current]);
+    const decrypted = await worker.decode([...encrypted].reverse());
+    for (const p of decrypted)
+      expect(defaultPayloadConverter.fromPayload(p)).toEqual(defaultPayloadConverter.fromPayload(original));
+    const forged = Buffer.from(encrypted[0]!.data!);
+    forged.writeUInt8(forged.readUInt8(1) ^ 1, 1);
+    await expect(worker.decode([{ ...encrypted[0]!, data: forged }])).rejects.toThrow(CodecError);
+  });
+
   it('rotation: encrypts with the first key, still decrypts what older keys encrypted', async () => {
     const before = new AesGcmPayloadCodec([previous]);
     const after = new AesGcmPayloadCodec([current, previous]);

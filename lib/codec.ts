@@ -5,11 +5,13 @@
  *
  * Format of an encrypted payload: metadata `encoding: binary/encrypted`, `encryption-key-id: <id>`; data is
  * `version (1) | salt (16) | iv (12) | AES-256-GCM ciphertext | tag (16)` of the whole original Payload protobuf.
- * Each payload is encrypted under its own key, HKDF-SHA256(master key, salt): with one master key shared by every
+ * Payloads are encrypted under keys derived per salt, HKDF-SHA256(master key, salt): with one master key shared by every
  * process, random 96-bit IVs would otherwise cap a key's safe use at 2^32 encryptions (NIST SP 800-38D), which Herald
- * reaches in weeks at 16M notifications a day.
+ * reaches in weeks at 16M notifications a day. A process draws a fresh salt every SALT_USES encryptions, so each
+ * derived key sees at most 2^20 random IVs (collision odds below 2^-57) and HKDF runs once per million payloads
+ * instead of once per payload; decryption keeps the few derived keys it meets (one or two per live process).
  */
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createSecretKey, hkdfSync, randomBytes, type KeyObject } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
@@ -29,6 +31,10 @@ const IV_BYTES = 12;
 const TAG_BYTES = 16;
 const HEADER_BYTES = 1 + SALT_BYTES + IV_BYTES;
 const KEY_ID = /^[A-Za-z0-9._-]{1,64}$/;
+/** Encryptions under one derived key before a new salt is drawn. */
+const SALT_USES = 2 ** 20;
+/** Derived keys kept for decryption: each live process encrypts under one salt at a time. */
+const DECRYPT_CACHE = 256;
 
 export interface EncryptionKey {
   id: string;
@@ -88,8 +94,8 @@ export function embeddedEncryptionKeys(dataDir: string): { keys: EncryptionKey[]
   return { keys, generated: true };
 }
 
-function subkey(master: Buffer, salt: Buffer, keyId: string): Buffer {
-  return Buffer.from(hkdfSync('sha256', master, salt, `herald payload v1 ${keyId}`, 32));
+function subkey(master: Buffer, salt: Buffer, keyId: string): KeyObject {
+  return createSecretKey(Buffer.from(hkdfSync('sha256', master, salt, `herald payload v1 ${keyId}`, 32)));
 }
 
 /** AES-256-GCM payload codec: encrypts with the first key, decrypts with whichever key the payload names. */
@@ -98,9 +104,15 @@ export class AesGcmPayloadCodec implements PayloadCodec {
   // whatever serialises or inspects the codec must find no key material to print.
   readonly #byId: Map<string, Buffer>;
   readonly #current: EncryptionKey;
+  #encrypting: { salt: Buffer; key: KeyObject; uses: number } | undefined;
+  /** `keyId:salt` → derived key, oldest first (a Map keeps insertion order). */
+  readonly #derived = new Map<string, KeyObject>();
 
-  constructor(keys: EncryptionKey[]) {
+  readonly #saltUses: number;
+
+  constructor(keys: EncryptionKey[], options: { saltUses?: number } = {}) {
     if (keys.length === 0) throw new CodecError('at least one encryption key is required');
+    this.#saltUses = options.saltUses ?? SALT_USES;
     this.#current = keys[0]!;
     this.#byId = new Map(keys.map((k) => [k.id, k.key]));
   }
@@ -134,9 +146,14 @@ export class AesGcmPayloadCodec implements PayloadCodec {
   encryptOne(payload: Payload): Payload {
     const { id, key } = this.#current;
     const plaintext = temporal.api.common.v1.Payload.encode(payload).finish();
-    const salt = randomBytes(SALT_BYTES);
+    if (!this.#encrypting || this.#encrypting.uses >= this.#saltUses) {
+      const salt = randomBytes(SALT_BYTES);
+      this.#encrypting = { salt, key: subkey(key, salt, id), uses: 0 };
+    }
+    this.#encrypting.uses++;
+    const { salt } = this.#encrypting;
     const iv = randomBytes(IV_BYTES);
-    const cipher = createCipheriv('aes-256-gcm', subkey(key, salt, id), iv);
+    const cipher = createCipheriv('aes-256-gcm', this.#encrypting.key, iv);
     cipher.setAAD(Buffer.from(id));
     const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
     return {
@@ -161,7 +178,7 @@ export class AesGcmPayloadCodec implements PayloadCodec {
     }
     const salt = data.subarray(1, 1 + SALT_BYTES);
     const iv = data.subarray(1 + SALT_BYTES, HEADER_BYTES);
-    const decipher = createDecipheriv('aes-256-gcm', subkey(key, salt, id), iv);
+    const decipher = createDecipheriv('aes-256-gcm', this.derivedKey(key, salt, id), iv);
     decipher.setAAD(Buffer.from(id));
     decipher.setAuthTag(data.subarray(data.length - TAG_BYTES));
     let plaintext: Buffer;
@@ -174,6 +191,16 @@ export class AesGcmPayloadCodec implements PayloadCodec {
       throw new CodecError(`payload failed authentication with key "${id}"`);
     }
     return temporal.api.common.v1.Payload.decode(plaintext) as Payload;
+  }
+
+  private derivedKey(master: Buffer, salt: Buffer, id: string): KeyObject {
+    const name = `${id}:${salt.toString('hex')}`;
+    let key = this.#derived.get(name);
+    if (key) return key;
+    key = subkey(master, salt, id);
+    if (this.#derived.size >= DECRYPT_CACHE) this.#derived.delete(this.#derived.keys().next().value!);
+    this.#derived.set(name, key);
+    return key;
   }
 }
 

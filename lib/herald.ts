@@ -21,6 +21,7 @@ import { startDevServer, type DevServer } from './temporal-dev-server';
 import { createTracking } from './tracking/tracking';
 import { installTemporalRuntime } from './temporal-runtime';
 import { createHeraldWorker, type HeraldWorker } from './worker';
+import { allowEagerStart } from './start-notification';
 
 export interface HeraldRoles {
   api: boolean;
@@ -124,11 +125,15 @@ export async function startHerald(config: HeraldConfig, roles: HeraldRoles, logg
     }
 
     let worker: HeraldWorker | undefined;
+    // `npm start`: the API's client shares the worker's connection, so a notification's first workflow task is handed
+    // to this worker in the start's own answer (eager start) instead of a round trip through the task queue.
+    let workerConnection: NativeConnection | undefined;
     if (roles.worker) {
       const providers = ProviderRegistry.fromConfig(config, db.prisma);
       cleanups.push(() => providers.close());
       const connection = await NativeConnection.connect({ address });
       cleanups.push(() => connection.close());
+      workerConnection = connection;
       worker = await createHeraldWorker({
         connection,
         namespace: config.temporal.namespace,
@@ -161,13 +166,20 @@ export async function startHerald(config: HeraldConfig, roles: HeraldRoles, logg
         apiKey = embedded.key;
         registerSecrets([apiKey]);
       }
-      const connection = await Connection.connect({ address });
-      cleanups.push(() => connection.close());
+      let connection: Connection | NativeConnection;
+      if (workerConnection) {
+        connection = workerConnection;
+      } else {
+        const own = await Connection.connect({ address });
+        cleanups.push(() => own.close());
+        connection = own;
+      }
       const temporal = new Client({
         connection,
         namespace: config.temporal.namespace,
         dataConverter: heraldClientDataConverter(codec),
       });
+      if (workerConnection) allowEagerStart(temporal);
       const queues = createQueueMonitor(
         connection,
         config.temporal.namespace,

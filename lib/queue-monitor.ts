@@ -32,7 +32,11 @@ export function heraldTaskQueues(taskQueue: string, extra: string[] = []): strin
   ];
 }
 
-export function createQueueMonitor(connection: Connection, namespace: string, taskQueues: string[]) {
+export function createQueueMonitor(
+  connection: Pick<Connection, 'workflowService'>,
+  namespace: string,
+  taskQueues: string[],
+) {
   return async function describeQueues(): Promise<QueueStatView[]> {
     const requests = taskQueues.flatMap((taskQueue) =>
       TYPES.map(async ([type, taskQueueType]) => {

@@ -2,6 +2,18 @@ import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/c
 import { NOTIFICATION_WORKFLOW, type SendNotificationWorkflowInput } from '../workflows/definitions';
 import { notificationWorkflowId } from './ids';
 
+/** Clients that share a connection with a worker polling the notification queue (`npm start`): see allowEagerStart. */
+const eagerClients = new WeakSet<Client>();
+
+/**
+ * Lets notifications started through this client run their first workflow task on the worker of the same process
+ * (eager workflow start): the server hands the task back in the start's answer, sparing a poll through the task queue.
+ * Only for a Client built on the NativeConnection of a running worker of the same task queue (the SDK refuses others).
+ */
+export function allowEagerStart(client: Client): void {
+  eagerClients.add(client);
+}
+
 /**
  * Starts (or finds) the notification's workflow. The id comes from the idempotency key; a running execution with the
  * same id is reused and a closed one is never started again, so one key is one notification for as long as the
@@ -21,6 +33,7 @@ export async function startNotificationWorkflow(
       args: [input],
       workflowIdConflictPolicy: 'USE_EXISTING',
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      ...(eagerClients.has(client) ? { requestEagerStart: true } : {}),
     });
     return workflowId;
   } catch (error) {

@@ -123,7 +123,8 @@ export class SdkMetrics {
 
   private apply(metric: Metric, value: number, attributes: MetricTags): void {
     const family = this.family(metric);
-    const key = JSON.stringify(Object.entries(attributes).sort(([a], [b]) => a.localeCompare(b)));
+    // Runs for every SDK metric update (dozens per notification): a plain code-unit sort, no locale collation.
+    const key = JSON.stringify(Object.entries(attributes).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
     let series = family.series.get(key);
     if (!series) {
       series = { labels: { ...attributes }, value: 0 };
