@@ -136,6 +136,16 @@ async function deliverChannel(send: Sender, planned: PlannedDelivery[], canFailO
   return [...outcomes.filter((o) => !movedIds.has(o.deliveryId)), ...secondary];
 }
 
+/**
+ * The final status a channel activity already wrote along with the last recorded answer, when every answer is
+ * recorded: then there is nothing for recordDeliveries to do. (Histories from before carry no `final`: they record.)
+ */
+function finishedByChannels(outcomes: TargetOutcome[]): Extract<TargetOutcome, { outcome: 'sent' }>['final'] {
+  if (!outcomes.every((o) => o.outcome === 'skipped' || (o.outcome !== 'retry' && o.recorded))) return undefined;
+  for (const o of outcomes) if ((o.outcome === 'sent' || o.outcome === 'failed') && o.final) return o.final;
+  return undefined;
+}
+
 /** Every channel at once, each after its throttle slot (if any). */
 async function deliverAll(
   policy: DeliveryPolicy,
@@ -305,7 +315,9 @@ export async function sendNotification(input: SendNotificationWorkflowInput): Pr
   const outcomes = await deliverAll(prepared.policy, deliveries, slot);
   // The answers are in this history now; recording them (and the final status) is retried until the database is back.
   let status =
-    prepared.deliveries.length > 0 ? await store.recordDeliveries(input.notificationId, outcomes) : prepared.status;
+    prepared.deliveries.length > 0
+      ? (finishedByChannels(outcomes) ?? (await store.recordDeliveries(input.notificationId, outcomes)))
+      : prepared.status;
 
   // Escalation: a durable wait for the open; if it does not come in time, the notification goes out on one more channel.
   const escalation = input.escalation;

@@ -8,13 +8,34 @@
  * workflow records whatever the activity could not, retried until the database is back.
  */
 import { randomBytes } from 'node:crypto';
+import type { NotificationStatus } from '../../lib/schemas';
 import { TS, type SqlQueryable } from '../../lib/sql';
 import { scrub } from '../delivery-failure';
 
+/**
+ * `final`: set on the answers of the channel activity that recorded the notification's last pending target and, in
+ * the same breath, its final status — so the workflow has nothing left to record. Absent in histories written before
+ * it existed (the workflow then records the status itself, as it always did).
+ */
 export type TargetOutcome =
-  | { deliveryId: string; outcome: 'sent'; providerMessageId?: string; at: number; recorded: boolean }
+  | {
+      deliveryId: string;
+      outcome: 'sent';
+      providerMessageId?: string;
+      at: number;
+      recorded: boolean;
+      final?: NotificationStatus;
+    }
   /** A permanent refusal (InvalidRecipient, InvalidRequest, NotFound), or given up after the retry policy. */
-  | { deliveryId: string; outcome: 'failed'; errorType: string; message: string; at: number; recorded: boolean }
+  | {
+      deliveryId: string;
+      outcome: 'failed';
+      errorType: string;
+      message: string;
+      at: number;
+      recorded: boolean;
+      final?: NotificationStatus;
+    }
   /** A transient failure beside targets that did get an answer: this target goes to the provider again. */
   | { deliveryId: string; outcome: 'retry'; message: string; errorType: string; retryAfterMs?: number }
   /** No longer pending (canceled, dropped, already failed): nothing was sent. */
@@ -164,14 +185,18 @@ export async function recordOutcomes(
   return { failed: newlyFailed };
 }
 
-/** The notification's final status from its deliveries: pending ones count as failed (their retries gave up). */
+/**
+ * The notification's final status from its deliveries: pending ones count as failed (their retries gave up). Also
+ * says how many are still pending (a channel activity finishes the notification only when none is).
+ */
 export const FINAL_STATUS = `
 SELECT CASE
          WHEN sent = 0 AND failed = 0 THEN 'suppressed'
          WHEN failed = 0 THEN 'delivered'
          WHEN sent = 0 THEN 'failed'
          ELSE 'partially_delivered'
-       END AS status
+       END AS status, pending
   FROM (SELECT count(*) FILTER (WHERE status = 'sent') AS sent,
-               count(*) FILTER (WHERE status IN ('failed', 'pending')) AS failed
+               count(*) FILTER (WHERE status IN ('failed', 'pending')) AS failed,
+               count(*) FILTER (WHERE status = 'pending')::int AS pending
           FROM deliveries WHERE notification_id = $1) AS c`;

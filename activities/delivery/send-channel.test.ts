@@ -161,3 +161,38 @@ it('a canceled delivery is skipped, and a delivery that no longer exists is answ
   expect(answers).toMatchObject([{ outcome: 'skipped' }, { outcome: 'failed', errorType: 'NotFound', recorded: true }]);
   expect(calls).toHaveLength(0);
 });
+
+describe('finishing the notification', () => {
+  const status = async (id: string) =>
+    (await db.prisma.notification.findUniqueOrThrow({ where: { id } })).status as string;
+
+  it('the channel that records the last pending target writes the final status and says so in its answers', async () => {
+    const ids = await notificationWith(['+14155550151', '+14155550152']);
+    const notificationId = `ntf_${n}`;
+    // Two channels of one notification, in effect: the first half leaves a target pending, so nothing is final yet.
+    const first = await attempt(1).run(sender().sendChannel, sms(ids.slice(0, 1)));
+    expect(first).toMatchObject([{ outcome: 'sent', recorded: true }]);
+    expect(first[0]).not.toHaveProperty('final');
+    expect(await status(notificationId)).toBe('sending');
+    script.set('+14155550152', ['dead']);
+    const last = await attempt(1).run(sender().sendChannel, sms(ids.slice(1)));
+    expect(last).toMatchObject([{ outcome: 'failed', recorded: true, final: 'partially_delivered' }]);
+    expect(await status(notificationId)).toBe('partially_delivered');
+  });
+
+  it('leaves the final status to the workflow when its answers could not be recorded', async () => {
+    const ids = await notificationWith(['+14155550161']);
+    const answers = await attempt(1).run(sender(failingWrites()).sendChannel, sms(ids));
+    expect(answers).toMatchObject([{ outcome: 'sent', recorded: false }]);
+    expect(answers[0]).not.toHaveProperty('final');
+    expect(await status(`ntf_${n}`)).toBe('sending');
+  });
+
+  it('two channels recording at once: exactly one of them finishes the notification', async () => {
+    const ids = await notificationWith(['+14155550171', '+14155550172']);
+    const [a, b] = await Promise.all(ids.map((id) => attempt(1).run(sender().sendChannel, sms([id]))));
+    const finals = [...a!, ...b!].map((o) => ('final' in o ? o.final : undefined)).filter(Boolean);
+    expect(finals).toEqual(['delivered']);
+    expect(await status(`ntf_${n}`)).toBe('delivered');
+  });
+});

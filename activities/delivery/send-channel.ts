@@ -15,6 +15,8 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { DeliveryConfig } from '../../lib/delivery-config';
 import type { ActivityMetrics, ProviderResult } from '../../lib/metrics';
+import { finishNotification } from '../../lib/notification-outcome';
+import type { NotificationStatus } from '../../lib/schemas';
 import { MS, TS, type Sql } from '../../lib/sql';
 import { NON_RETRYABLE, toActivityFailure } from '../delivery-failure';
 import type { ComposedEmail } from '../email/compose-email';
@@ -22,7 +24,7 @@ import type { ProviderHealth } from '../provider-health';
 import { ProviderError, type Channel, type SendResult } from '../providers/provider.types';
 import type { ProviderRegistry } from '../providers/registry';
 import type { RenderedChannels } from '../templates/render';
-import { recordOutcomes, type TargetOutcome } from './outcomes';
+import { FINAL_STATUS, recordOutcomes, type TargetOutcome } from './outcomes';
 
 export interface ChannelSendInput {
   channel: Channel;
@@ -43,6 +45,7 @@ export interface ChannelSendDeps {
 
 interface AttemptRow {
   id: string;
+  notification_id: string;
   channel: string;
   provider: string;
   target: string;
@@ -62,7 +65,7 @@ UPDATE deliveries AS d
    SET attempts = CASE WHEN d.status = 'pending' THEN $2::int ELSE d.attempts END,
        updated_at = CASE WHEN d.status = 'pending' THEN ${TS('$3')} ELSE d.updated_at END
  WHERE d.id = ANY($1::text[])
-RETURNING d.id, d.channel, d.provider, d.target, d.status, d.provider_message_id, ${MS('d.sent_at')} AS sent_ms,
+RETURNING d.id, d.notification_id, d.channel, d.provider, d.target, d.status, d.provider_message_id, ${MS('d.sent_at')} AS sent_ms,
           d.content,
           (SELECT json_build_object('token', v.token, 'platform', v.platform, 'active', v.active)
              FROM devices AS v WHERE v.id = d.device_id) AS device`;
@@ -192,6 +195,15 @@ export function createChannelSender(deps: ChannelSendDeps) {
     }
   }
 
+  /** The notification's final status, written here when none of its deliveries is pending any more. */
+  async function finishIfDone(notificationId: string): Promise<NotificationStatus | undefined> {
+    const [row] = await sql.query<{ status: NotificationStatus; pending: number }>(FINAL_STATUS, [notificationId]);
+    if (!row || row.pending > 0) return undefined;
+    if (!(await finishNotification(sql, notificationId, row.status, { at: clock().getTime() }))) return undefined;
+    metrics?.notificationStatus(row.status);
+    return row.status;
+  }
+
   return {
     /** Sends every pending target of one channel of a notification; answers per target (see the module's comment). */
     async sendChannel({ channel, deliveryIds }: ChannelSendInput): Promise<TargetOutcome[]> {
@@ -232,10 +244,31 @@ export function createChannelSender(deps: ChannelSendDeps) {
           ? [{ deliveryId: o.deliveryId, outcome: 'retry' as const, message: o.message, errorType: o.errorType }]
           : [],
       );
+      let recordedAll = true;
       if (answered.length > 0 || retrying.length > 0 || noted.length > 0) {
         try {
-          await withTimeout(recordOutcomes(sql, [...answered, ...retrying, ...noted]), deps.recordTimeoutMs ?? 5_000);
+          const { failed } = await withTimeout(
+            recordOutcomes(sql, [...answered, ...retrying, ...noted]),
+            deps.recordTimeoutMs ?? 5_000,
+          );
+          for (const d of failed) metrics?.delivery(d.channel, d.provider, 'failed');
           for (const o of answered) if (o.outcome === 'sent' || o.outcome === 'failed') o.recorded = true;
+        } catch (error) {
+          recordedAll = false;
+          deps.onRecordError?.(error);
+        }
+      }
+      // Every target answered and recorded: if no other channel still has a target pending, this activity finishes
+      // the notification, sparing the workflow its last database step. Without a lock: of two channels recording at
+      // once, the one whose count runs last sees both records committed (each counts after its own commit), and a
+      // second writer finds the status already final.
+      const notificationId = rows[0]?.notification_id;
+      if (recordedAll && retrying.length === 0 && noted.length === 0 && notificationId) {
+        try {
+          const final = await withTimeout(finishIfDone(notificationId), deps.recordTimeoutMs ?? 5_000);
+          if (final) {
+            for (const o of outcomes) if (o.outcome === 'sent' || o.outcome === 'failed') o.final = final;
+          }
         } catch (error) {
           deps.onRecordError?.(error);
         }
