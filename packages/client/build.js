@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * Builds @herald/client into dist/: index.cjs (CommonJS), index.mjs (ES module) and index.d.ts / index.d.mts (one
+ * Builds @herald/client into dist/: index.cjs (the CommonJS bundle), index.mjs (its ES module face) and index.d.ts / index.d.mts (one
  * declaration file for both). The wire contract — the schemas, ids, codec and workflow names the server uses — is
  * compiled into the bundles and the declarations from the server's own sources, found through the `@herald/contract/*`
  * paths of the root tsconfig.json (the one place that says where the contract lives), so the server and the SDK
@@ -49,24 +49,17 @@ const temporalPeers = {
   },
 };
 
-function bundle(format) {
+function bundleCommonJs() {
   return esbuild.build({
     entryPoints: [path.join(dir, 'src', 'index.ts')],
-    outfile: path.join(out, format === 'esm' ? 'index.mjs' : 'index.cjs'),
+    outfile: path.join(out, 'index.cjs'),
     bundle: true,
-    format,
+    format: 'cjs',
     platform: 'node',
     target: ['node20'],
     tsconfig,
     external: ['zod'],
     plugins: [temporalPeers],
-    // The lazily required modules need `require` in the ES module too.
-    banner:
-      format === 'esm'
-        ? {
-            js: "import { createRequire as __heraldCreateRequire } from 'node:module';\nconst require = __heraldCreateRequire(import.meta.url);",
-          }
-        : undefined,
     minifySyntax: true,
     legalComments: 'eof',
     // The codec's server half (never called by the SDK) resolves the worker's failure converter by path.
@@ -75,9 +68,22 @@ function bundle(format) {
   });
 }
 
+/**
+ * The ES module is the CommonJS bundle's named exports: one copy of the code (half the package), and one HeraldError
+ * class for a service whose code both imports and requires the SDK.
+ */
+function esModule() {
+  const names = Object.keys(require(path.join(out, 'index.cjs'))).filter((name) => name !== 'default');
+  fs.writeFileSync(
+    path.join(out, 'index.mjs'),
+    `import herald from './index.cjs';\n\nexport const {\n${names.map((n) => `  ${n},\n`).join('')}} = herald;\nexport default herald;\n`,
+  );
+}
+
 async function build() {
   fs.rmSync(out, { recursive: true, force: true });
-  await Promise.all([bundle('cjs'), bundle('esm')]);
+  await bundleCommonJs();
+  esModule();
   // One declaration file: the SDK's types and the contract's they are inferred from; zod and Temporal's stay imports.
   const [declarations] = generateDtsBundle(
     [{ filePath: path.join(dir, 'src', 'index.ts'), output: { noBanner: true, exportReferencedTypes: false } }],

@@ -13,6 +13,7 @@
  * The Temporal transport and the data converter are loaded on first use: they need @temporalio/client, an optional
  * peer dependency that HTTP-only services do not install (./temporal-peer.ts).
  */
+import type * as CodecModule from '@herald/contract/codec';
 import type { DataConverter } from '@temporalio/client';
 import { newEventKey, workflowIdOfNotification } from '@herald/contract/ids';
 import {
@@ -28,6 +29,7 @@ import { HeraldError } from './errors';
 import { HttpTransport, type HttpTransportOptions } from './http.transport';
 import { notificationCalls, type NotificationCalls } from './notifications.calls';
 import { loadTemporalModule } from './temporal-peer';
+import type * as TemporalTransportModule from './temporal.transport';
 import type { TemporalTransportOptions } from './temporal.transport';
 import { templateCalls, type TemplateCalls } from './templates.calls';
 import { topicCalls, type TopicCalls } from './topics.calls';
@@ -60,7 +62,7 @@ export function heraldDataConverter(encryptionKeys: string): DataConverter {
   const codec = loadTemporalModule(() => require('@herald/contract/codec') as Codec);
   return codec.heraldClientDataConverter(new codec.AesGcmPayloadCodec(codec.parseEncryptionKeys(encryptionKeys)));
 }
-type Codec = typeof import('@herald/contract/codec');
+type Codec = typeof CodecModule;
 
 export {
   ConflictError,
@@ -178,9 +180,9 @@ export function createHeraldClient(options: HeraldClientOptions): HeraldClient {
   }
   const http = options.http ? new HttpTransport(options.http) : undefined;
   const temporal = options.temporal
-    ? // eslint-disable-next-line @typescript-eslint/no-require-imports
-      new (loadTemporalModule(
-        () => require('./temporal.transport') as typeof import('./temporal.transport'),
+    ? new (loadTemporalModule(
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        () => require('./temporal.transport') as typeof TemporalTransportModule,
       ).TemporalTransport)(options.temporal)
     : undefined;
   const notifications: NotificationTransport = (temporal ?? http)!;
