@@ -16,6 +16,8 @@ ENV NPM_CONFIG_UPDATE_NOTIFIER=false \
     NPM_CONFIG_AUDIT=false
 
 COPY package.json package-lock.json ./
+# The client SDK is an npm workspace of the repository: npm ci needs its manifest.
+COPY packages/client/package.json packages/client/
 # --ignore-scripts: no dependency install script is needed at run time (Temporal's core bridge and esbuild/swc ship
 # prebuilt binaries as packages, and Prisma runs on driver adapters without its native engines), and skipping them
 # keeps the build from downloading anything beyond the npm registry. `prisma generate` runs explicitly below.

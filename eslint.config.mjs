@@ -33,7 +33,19 @@ const nodeBuiltins = [
 ];
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.venv/', '.data/', 'dist/', 'generated/', 'coverage/', '**/*.js', '**/*.mjs'] },
+  {
+    ignores: [
+      'node_modules/',
+      '.venv/',
+      '.data/',
+      'dist/',
+      '**/dist/',
+      'generated/',
+      'coverage/',
+      '**/*.js',
+      '**/*.mjs',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -84,9 +96,13 @@ export default tseslint.config(
           patterns: [
             {
               group: [
-                '../client/index',
-                '../../client/index',
-                '../client/temporal.transport',
+                '@herald/client',
+                '../packages/client/src/index',
+                '../../packages/client/src/index',
+                '../packages/client/src/temporal.transport',
+                '../packages/client/src/temporal-peer',
+                '@herald/contract/codec',
+                '@herald/contract/ids',
                 '../lib/codec',
                 '../lib/ids',
               ],

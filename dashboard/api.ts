@@ -3,10 +3,10 @@
  * transport and the payload codec, which need Node), plus typed reads the SDK does not wrap yet. The key lives in
  * sessionStorage only: gone when the tab closes, never in a cookie, never in a URL.
  */
-import { HttpTransport } from '../client/http.transport';
-import { notificationCalls } from '../client/notifications.calls';
-import { templateCalls } from '../client/templates.calls';
-import { trackingCalls } from '../client/tracking.calls';
+import { HttpTransport } from '../packages/client/src/http.transport';
+import { notificationCalls } from '../packages/client/src/notifications.calls';
+import { templateCalls } from '../packages/client/src/templates.calls';
+import { trackingCalls } from '../packages/client/src/tracking.calls';
 import type {
   Campaign,
   CampaignPage,
@@ -19,7 +19,7 @@ import type {
   TemplateInput,
   User,
   UserErasure,
-} from '../client/types';
+} from '../packages/client/src/types';
 import type { ApiKeyScope, ApiKeyView } from '../lib/schemas';
 import type { ProviderHealthView, StatsSeries } from '../api/insights.schemas';
 

@@ -2,7 +2,7 @@
  * One notification's trace — "why didn't this user get it?": each channel's decision and its reason, every delivery,
  * the tracking timeline, its workflow in the Temporal Web UI, and the actions that apply to it now.
  */
-import type { Notification } from '../../client/types';
+import type { Notification } from '../../packages/client/src/types';
 import type { Ctx } from '../context';
 import { actionButton, badge, field, h, maskTarget, notify, section, table, when } from '../dom';
 import { toLocalInput } from './notifications';

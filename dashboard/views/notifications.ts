@@ -1,5 +1,5 @@
 /** The message log: search by user, event id, status, template, category and time range; keyset pages. */
-import type { NotificationFilter, NotificationStatus, NotificationSummary } from '../../client/types';
+import type { NotificationFilter, NotificationStatus, NotificationSummary } from '../../packages/client/src/types';
 import type { Ctx } from '../context';
 import { badge, field, h, select, table, when } from '../dom';
 

@@ -1,5 +1,5 @@
 /** Campaigns with live progress, the failed queue with bulk re-drive, and API keys (prefixes only, never secrets). */
-import type { NotificationStatus } from '../../client/types';
+import type { NotificationStatus } from '../../packages/client/src/types';
 import type { Ctx } from '../context';
 import { actionButton, badge, h, notify, section, table, when } from '../dom';
 import { filterForm, filterOf, NOTIFICATION_HEAD, notificationRows } from './notifications';

@@ -2,8 +2,8 @@
  * The template editor: each channel and locale, a live preview of the unsaved draft (SMS encoding and segments, push
  * payload size, missing variables), version history, and a test send to a chosen user.
  */
-import { NotFoundError } from '../../client/errors';
-import type { TemplateInput, TemplatePreview } from '../../client/types';
+import { NotFoundError } from '../../packages/client/src/errors';
+import type { TemplateInput, TemplatePreview } from '../../packages/client/src/types';
 import type { Ctx } from '../context';
 import { actionButton, field, h, notify, section, select, table, when } from '../dom';
 

@@ -3,7 +3,7 @@
  * HTTP and through the client SDK, retries included). The real API on port 0, a real Temporal dev server (Schedules),
  * the test's database. No run is started here (the schedules fire once a year), so no worker is needed.
  */
-import { createHeraldClient, InvalidInputError, type Campaign, type HeraldClient } from 'herald/client';
+import { createHeraldClient, InvalidInputError, type Campaign, type HeraldClient } from '@herald/client';
 import pg from 'pg';
 import { FlakyProxy } from '../fakes/flaky-proxy';
 import { startTestHerald, TEST_API_KEY, type ApiResponse, type TestHerald } from '../support/herald';

@@ -1,5 +1,5 @@
 /**
- * The client SDK (`herald/client`) through both transports against a running Herald: the real API on port 0, a real
+ * The client SDK (`@herald/client`) through both transports against a running Herald: the real API on port 0, a real
  * Temporal dev server and worker, the test's database, and the real provider SDKs pointed at local fakes. Assertions
  * are what the caller sees (results, error classes) and what actually happened (requests at the fake providers, rows
  * in the database).
@@ -14,7 +14,7 @@ import {
   TransientError,
   UnauthorizedError,
   type HeraldClient,
-} from 'herald/client';
+} from '@herald/client';
 import { notificationIntakeWorkflowId, notificationWorkflowId, redriveWorkflowId } from '../../lib/ids';
 import { NOTIFICATION_INTAKE_WORKFLOW, type NotificationIntakeResult } from '../../workflows/definitions';
 import { unusedPort } from '../fakes/http-fake-server';

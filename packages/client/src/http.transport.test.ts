@@ -12,13 +12,13 @@ import {
   TransientError,
   UnauthorizedError,
   type HeraldClient,
-} from 'herald/client';
+} from '@herald/client';
 import {
   HttpFakeServer,
   unusedPort,
   type RecordedRequest,
   type ScriptedResponse,
-} from '../test/fakes/http-fake-server';
+} from '../../../test/fakes/http-fake-server';
 import { retryAfterMs, retryDelay } from './http.transport';
 
 /** Answers like Herald's API: 202 to a send, 200 with `{}` to anything else, unless an answer is queued. */

@@ -48,7 +48,7 @@ import type {
   trackingEventResultSchema,
   userInputSchema,
   userSchema,
-} from '../lib/schemas';
+} from '@herald/contract/schemas';
 
 export type { CampaignStatus, NotificationStatus };
 

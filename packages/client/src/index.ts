@@ -1,5 +1,5 @@
 /**
- * Herald's TypeScript client: `import { createHeraldClient } from 'herald/client'`.
+ * Herald's TypeScript client: `import { createHeraldClient } from '@herald/client'`.
  *
  *   const herald = createHeraldClient({
  *     http: { url: 'https://herald.internal', apiKey: process.env.HERALD_API_KEY! },   // every call
@@ -9,22 +9,28 @@
  *
  * Input is validated with the API's own schemas before anything leaves the process; every failure is a typed
  * HeraldError (see ./errors). See docs/client-sdk.md.
+ *
+ * The Temporal transport and the data converter are loaded on first use: they need @temporalio/client, an optional
+ * peer dependency that HTTP-only services do not install (./temporal-peer.ts).
  */
-import { AesGcmPayloadCodec, heraldClientDataConverter, parseEncryptionKeys } from '../lib/codec';
-import { newEventKey, workflowIdOfNotification } from '../lib/ids';
+import type * as CodecModule from '@herald/contract/codec';
+import type { DataConverter } from '@temporalio/client';
+import { newEventKey, workflowIdOfNotification } from '@herald/contract/ids';
 import {
   deviceInputSchema,
   preferencesSchema,
   sendNotificationSchema,
   templateInputSchema,
   userInputSchema,
-} from '../lib/schemas';
+} from '@herald/contract/schemas';
 import { campaignCalls, type CampaignCalls } from './campaigns.calls';
 import { categoryCalls, type CategoryCalls } from './categories.calls';
 import { HeraldError } from './errors';
 import { HttpTransport, type HttpTransportOptions } from './http.transport';
 import { notificationCalls, type NotificationCalls } from './notifications.calls';
-import { TemporalTransport, type TemporalTransportOptions } from './temporal.transport';
+import { loadTemporalModule } from './temporal-peer';
+import type * as TemporalTransportModule from './temporal.transport';
+import type { TemporalTransportOptions } from './temporal.transport';
 import { templateCalls, type TemplateCalls } from './templates.calls';
 import { topicCalls, type TopicCalls } from './topics.calls';
 import { trackingCalls, type TrackingCalls } from './tracking.calls';
@@ -51,9 +57,12 @@ import type {
  * The data converter Herald's workers use (payload encryption, lib/codec.ts), for the Temporal client given to the
  * Temporal transport: `new Client({ connection, dataConverter: heraldDataConverter(process.env.HERALD_ENCRYPTION_KEYS!) })`.
  */
-export function heraldDataConverter(encryptionKeys: string) {
-  return heraldClientDataConverter(new AesGcmPayloadCodec(parseEncryptionKeys(encryptionKeys)));
+export function heraldDataConverter(encryptionKeys: string): DataConverter {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const codec = loadTemporalModule(() => require('@herald/contract/codec') as Codec);
+  return codec.heraldClientDataConverter(new codec.AesGcmPayloadCodec(codec.parseEncryptionKeys(encryptionKeys)));
 }
+type Codec = typeof CodecModule;
 
 export {
   ConflictError,
@@ -170,7 +179,12 @@ export function createHeraldClient(options: HeraldClientOptions): HeraldClient {
     throw new HeraldError('invalid_configuration', 'createHeraldClient needs `http`, `temporal`, or both');
   }
   const http = options.http ? new HttpTransport(options.http) : undefined;
-  const temporal = options.temporal ? new TemporalTransport(options.temporal) : undefined;
+  const temporal = options.temporal
+    ? new (loadTemporalModule(
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        () => require('./temporal.transport') as typeof TemporalTransportModule,
+      ).TemporalTransport)(options.temporal)
+    : undefined;
   const notifications: NotificationTransport = (temporal ?? http)!;
 
   const needHttp = (call: string): HttpTransport => {
