@@ -72,7 +72,7 @@ function channelSenders(policy: DeliveryPolicy): Record<PlannedDelivery['channel
     });
     return (deliveryIds) => sendChannel({ channel, deliveryIds });
   };
-  return { push: proxy('push'), sms: proxy('sms'), email: proxy('email') };
+  return { push: proxy('push'), sms: proxy('sms'), email: proxy('email'), inbox: proxy('inbox') };
 }
 
 /** A dead target or a broken template is not the provider's fault: another provider would fail the same way. */
