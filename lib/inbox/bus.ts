@@ -9,6 +9,7 @@
  */
 import { EventEmitter } from 'node:events';
 import pg from 'pg';
+import { parsePostgresUrl } from '../../prisma/adapters';
 
 export const INBOX_CHANNEL = 'herald_inbox';
 
@@ -59,7 +60,7 @@ class PgListener {
 
   private connect() {
     if (this.closed) return;
-    const client = new pg.Client({ connectionString: this.url });
+    const client = new pg.Client(parsePostgresUrl(this.url));
     this.client = client;
     const retry = () => {
       client.removeAllListeners('notification');
