@@ -17,7 +17,7 @@ export const HERALD_INBOX_JS = String.raw`(() => {
   const STYLE = ${'`'}
     :host { position: relative; display: inline-block; font: 14px/1.4 system-ui, sans-serif; color: #1f1f1f; }
     button { font: inherit; cursor: pointer; }
-    .bell { position: relative; background: none; border: 0; padding: 6px; border-radius: 50%; }
+    .bell { position: relative; background: none; border: 0; padding: 6px; border-radius: 50%; color: inherit; }
     .bell:hover { background: #0000000d; }
     .bell svg { width: 24px; height: 24px; display: block; }
     .badge { position: absolute; top: 0; right: 0; min-width: 18px; height: 18px; padding: 0 5px; box-sizing: border-box;
@@ -25,7 +25,8 @@ export const HERALD_INBOX_JS = String.raw`(() => {
       text-align: center; }
     .badge[hidden] { display: none; }
     .panel { position: absolute; right: 0; top: 42px; width: 360px; max-height: 480px; overflow: auto; background: #fff;
-      border: 1px solid #dadce0; border-radius: 8px; box-shadow: 0 4px 16px #0000002e; z-index: 1000; }
+      border: 1px solid #dadce0; border-radius: 8px; box-shadow: 0 4px 16px #0000002e; z-index: 1000;
+      color: #1f1f1f; text-align: left; }
     .panel[hidden] { display: none; }
     header { display: flex; align-items: center; justify-content: space-between; padding: 10px 14px;
       border-bottom: 1px solid #eee; font-weight: 600; }
