@@ -4,9 +4,10 @@
  * database, or on PostgreSQL when DATABASE_URL is set.
  */
 import { randomUUID } from 'node:crypto';
+import { createInboxClient, mintInboxToken, type InboxStreamEvent } from 'herald/client';
 import { InboxSigner } from '../../lib/inbox/tokens';
 import { createInboxStore } from '../../lib/inbox/store';
-import { startTestHerald, waitForNotification, type TestHerald } from '../support/herald';
+import { startTestHerald, TEST_API_KEY, waitForNotification, type TestHerald } from '../support/herald';
 import { openSse, type SseStream } from '../support/sse';
 import { until } from '../support/until';
 
@@ -415,6 +416,41 @@ describe('the stream', () => {
     const s = await stream(token);
     await s.next((m) => m.event === 'ready');
     await until('a heartbeat', async () => (s.comments > 0 ? true : undefined), { timeoutMs: 40_000 });
+  });
+});
+
+describe('the client SDK', () => {
+  it('mints a token on the server, lists, changes and subscribes in the app, renewing an expired token', async () => {
+    const userId = await newUser();
+    let minted = 0;
+    const inbox = createInboxClient({
+      url: herald.url,
+      token: async () => {
+        minted++;
+        // The first token is already expired: the client asks for another when it is refused.
+        if (minted === 1) return new InboxSigner([Buffer.from(NEW_KEY)]).sign(userId, 60, Date.now() - 3_600_000).token;
+        return (await mintInboxToken({ url: herald.url, apiKey: TEST_API_KEY }, userId)).token;
+      },
+    });
+    const page = await inbox.list({ status: 'all', limit: 10 });
+    expect(page.counts).toEqual({ unread: 0, unseen: 0, total: 0 });
+    expect(minted).toBe(2);
+    const events: InboxStreamEvent[] = [];
+    const stop = inbox.subscribe({ lastEventId: page.lastEventId, onEvent: (e) => events.push(e) });
+    try {
+      const id = await send(userId, { author: 'C', text: 'sdk', post: 'p' }, { channels: ['inbox'] });
+      const created = await until('item.created', async () => events.find((e) => e.type === 'item.created'));
+      if (created.type !== 'item.created') throw new Error('unreachable');
+      expect(created.item.notificationId).toBe(id);
+      const read = await inbox.update(created.item.id, 'read');
+      expect(read.counts.unread).toBe(0);
+      const updated = await until('items.updated', async () => events.find((e) => e.type === 'items.updated'));
+      expect(updated.counts).toEqual(read.counts);
+      expect((await inbox.bulk('delete', { all: true })).counts.total).toBe(0);
+      await expect(inbox.update('inb_missing', 'read')).rejects.toMatchObject({ code: 'inbox_item_not_found' });
+    } finally {
+      stop();
+    }
   });
 });
 
