@@ -106,7 +106,7 @@ export function registerInboxPaths(
       responses: { 200: json(inboxChangeSchema, 'What changed and the counts after'), ...errors },
     });
   }
-  const itemChange = inboxChangeSchema.extend({ item: inboxItemSchema.nullable() });
+  const itemChange = inboxChangeSchema.extend({ item: z.union([inboxItemSchema, z.null()]) });
   for (const action of ['read', 'unread', 'seen', 'archive', 'unarchive'] as const) {
     route({
       method: 'post',
