@@ -100,10 +100,10 @@ async function server() {
       const due = started + ((i - 1) * 1000) / rate;
       const wait = due - Date.now();
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-      await db.sql.query(`UPDATE deliveries SET content = jsonb_set(content, '{title}', to_jsonb($2::text)) WHERE id = $1`, [
-        `dlv_b${i}`,
-        String(Date.now()),
-      ]);
+      await db.sql.query(
+        `UPDATE deliveries SET content = jsonb_set(content, '{title}', to_jsonb($2::text)) WHERE id = $1`,
+        [`dlv_b${i}`, String(Date.now())],
+      );
       inFlight.push(store.deliver({ deliveryId: `dlv_b${i}`, at: Date.now() }).catch(() => failures++));
     }
     await Promise.all(inFlight);
@@ -156,10 +156,18 @@ async function main() {
     env: { ...process.env, ...(dbUrl ? { BENCH_DATABASE_URL: dbUrl } : {}) },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  const port = await new Promise<number>((resolve) => child.once('message', (m) => resolve((m as { port: number }).port)));
+  const port = await new Promise<number>((resolve) =>
+    child.once('message', (m) => resolve((m as { port: number }).port)),
+  );
   const base = `http://127.0.0.1:${port}`;
   const post = async (p: string, body: unknown) =>
-    (await fetch(`${base}${p}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })).json();
+    (
+      await fetch(`${base}${p}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      })
+    ).json();
   const memory = async () => (await (await fetch(`${base}/bench/memory`)).json()) as NodeJS.MemoryUsage;
 
   try {
@@ -170,7 +178,9 @@ async function main() {
     const signer = new InboxSigner([Buffer.from('bench-inbox-key-'.padEnd(40, 'k'))]);
 
     // Warm the server's code paths, then the memory before the streams.
-    await fetch(`${base}/v1/inbox/counts`, { headers: { authorization: `Bearer ${signer.sign(users[0]!, 600).token}` } });
+    await fetch(`${base}/v1/inbox/counts`, {
+      headers: { authorization: `Bearer ${signer.sign(users[0]!, 600).token}` },
+    });
     await new Promise((resolve) => setTimeout(resolve, 500));
     const before = await memory();
 
@@ -184,9 +194,12 @@ async function main() {
       aborts.push(abort);
       ready.push(
         (async () => {
-          const response = await fetch(`${base}/v1/inbox/stream?token=${encodeURIComponent(signer.sign(user, 3600).token)}`, {
-            signal: abort.signal,
-          });
+          const response = await fetch(
+            `${base}/v1/inbox/stream?token=${encodeURIComponent(signer.sign(user, 3600).token)}`,
+            {
+              signal: abort.signal,
+            },
+          );
           const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
           let buffer = '';
           let resolveReady!: () => void;
@@ -203,7 +216,12 @@ async function main() {
                   buffer = buffer.slice(end + 2);
                   if (block.includes('event: ready')) resolveReady();
                   if (block.includes('event: item.created')) {
-                    const data = JSON.parse(block.split('\n').find((l) => l.startsWith('data: '))!.slice(6));
+                    const data = JSON.parse(
+                      block
+                        .split('\n')
+                        .find((l) => l.startsWith('data: '))!
+                        .slice(6),
+                    );
                     delays.push(Date.now() - Number(data.item.title));
                     received++;
                   }

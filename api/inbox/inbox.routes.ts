@@ -60,6 +60,20 @@ declare module 'express-serve-static-core' {
 export function createInbox(deps: InboxDeps) {
   const store = createInboxStore(deps.sql);
   const open = new Set<Response>();
+  /**
+   * One read for every stream of a user that waits after the same event (a user's tabs and devices are woken
+   * together): the embedded database answers one query at a time, and PostgreSQL's pool is finite.
+   */
+  const reading = new Map<string, ReturnType<typeof store.eventsAfter>>();
+  const eventsAfter = (userId: string, seq: number) => {
+    const key = `${seq}:${userId}`;
+    let read = reading.get(key);
+    if (!read) {
+      read = store.eventsAfter(userId, seq).finally(() => reading.delete(key));
+      reading.set(key, read);
+    }
+    return read;
+  };
   const bus = deps.bus ?? inboxBus(deps.databaseUrl);
   let signer: Promise<InboxSigner> | undefined;
   const getSigner = () => {
@@ -139,14 +153,6 @@ export function createInbox(deps: InboxDeps) {
   };
 
   const user = (res: Response) => res.locals.inboxUser!;
-  const strictQuery = (req: Request, allowed: string[]) => {
-    const extra = Object.keys(req.query).filter((k) => !allowed.includes(k));
-    if (extra.length > 0) {
-      throw new HttpError(400, 'validation_error', `query.${extra[0]}: unknown parameter`, [
-        { field: `query.${extra[0]}`, code: 'unrecognized_keys', message: 'unknown parameter' },
-      ]);
-    }
-  };
   const change = (counts: InboxCounts, seq: number, ids: string[]) => ({
     changed: ids.length,
     ids,
@@ -295,7 +301,7 @@ export function createInbox(deps: InboxDeps) {
         do {
           again = false;
           for (;;) {
-            const { events, gap } = await store.eventsAfter(userId, lastSent);
+            const { events, gap } = await eventsAfter(userId, lastSent);
             if (closed) return;
             if (gap) {
               // Events the client missed were purged (older than the retention): it must reload the feed.
