@@ -207,6 +207,30 @@ describe('the inbox channel', () => {
   });
 });
 
+describe('escalation', () => {
+  it('an item still unread after the wait goes out by e-mail; a read one does not', async () => {
+    const userId = await newUser();
+    const { token } = await tokenFor(userId);
+    const s = await stream(token);
+    await s.next((m) => m.event === 'ready');
+    const data = { author: 'Esc', text: 'please read', post: 'p9' };
+    const unread = await send(userId, data, {
+      channels: ['inbox'],
+      escalation: { afterMinutes: 0.05, channel: 'email' },
+    });
+    const read = await send(userId, data, { channels: ['inbox'], escalation: { afterMinutes: 0.5, channel: 'email' } });
+    const item = await s.next((m) => m.event === 'item.created' && m.data.item.notificationId === read);
+    expect((await asUser(token, 'POST', `/v1/inbox/items/${item.data.item.id}/read`)).status).toBe(200);
+
+    const escalated = await waitForNotification(herald, unread);
+    expect(
+      escalated.deliveries.map((d: { channel: string; status: string }) => `${d.channel}:${d.status}`).sort(),
+    ).toEqual(['email:sent', 'inbox:sent']);
+    const kept = await waitForNotification(herald, read);
+    expect(kept.deliveries.map((d: { channel: string }) => d.channel)).toEqual(['inbox']);
+  });
+});
+
 describe('access', () => {
   it('refuses missing, forged, expired and other-user tokens; rotated keys still verify', async () => {
     const alice = await newUser();
