@@ -205,7 +205,8 @@ export const HERALD_INBOX_JS = String.raw`(() => {
       const event = new CustomEvent('herald-inbox:click', { detail: { item, action, url }, bubbles: true, composed: true, cancelable: true });
       const answer = await this.request('POST', '/v1/inbox/items/' + encodeURIComponent(item.id) + '/click',
         action === undefined ? {} : { action });
-      if (this.dispatchEvent(event) && answer.url) window.open(answer.url, '_blank', 'noopener');
+      // Only web links are followed (never javascript: or data: URLs, whatever a template wrote).
+      if (this.dispatchEvent(event) && /^https?:\/\//i.test(answer.url || '')) window.open(answer.url, '_blank', 'noopener');
     }
 
     render() {
