@@ -5,7 +5,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createInboxClient, mintInboxToken, type InboxStreamEvent } from 'herald/client';
+import type { Server } from 'node:http';
+import { createApp } from '../../api/app';
+import { InboxBus } from '../../lib/inbox/bus';
 import { InboxSigner } from '../../lib/inbox/tokens';
+import { createLogger } from '../../lib/logger';
 import { createInboxStore } from '../../lib/inbox/store';
 import { startTestHerald, TEST_API_KEY, waitForNotification, type TestHerald } from '../support/herald';
 import { openSse, type SseStream } from '../support/sse';
@@ -288,6 +292,63 @@ describe('access', () => {
     const short = await tokenFor(alice, { expiresIn: 60 });
     expect(Date.parse(short.expiresAt) - Date.now()).toBeLessThanOrEqual(61_000);
     expect((await herald.api('POST', '/v1/inbox/tokens', { userId: 'bad id' })).status).toBe(400);
+  });
+});
+
+describe('the user-id HMAC mode', () => {
+  it('when enabled, accepts a user id with its HMAC, refuses a wrong one, and CORS answers the configured origin', async () => {
+    const userId = await newUser();
+    const app = createApp({
+      db: herald.db.prisma,
+      sql: herald.db.sql,
+      temporal: herald.client,
+      taskQueue: herald.taskQueue,
+      apiKey: TEST_API_KEY,
+      publicUrl: herald.config.publicUrl,
+      logger: createLogger('silent'),
+      ready: async () => ({ database: true, temporal: true }),
+      inbox: {
+        config: { ...herald.config.inbox, userHmac: true, corsOrigins: ['https://app.example'] },
+        bus: new InboxBus(),
+      },
+    });
+    const server: Server = await new Promise((resolve) => {
+      const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    });
+    try {
+      const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+      const hmac = new InboxSigner([Buffer.from(NEW_KEY)]).userHmac(userId);
+      const ok = await fetch(`${url}/v1/inbox/items`, {
+        headers: { 'x-herald-user-id': userId, 'x-herald-user-hmac': hmac, origin: 'https://app.example' },
+      });
+      expect(ok.status).toBe(200);
+      expect(ok.headers.get('access-control-allow-origin')).toBe('https://app.example');
+      const wrong = await fetch(`${url}/v1/inbox/items`, {
+        headers: { 'x-herald-user-id': `${userId}x`, 'x-herald-user-hmac': hmac },
+      });
+      expect([wrong.status, ((await wrong.json()) as { error: { code: string } }).error.code]).toEqual([
+        401,
+        'inbox_hmac_invalid',
+      ]);
+      const preflight = await fetch(`${url}/v1/inbox/items/read`, {
+        method: 'OPTIONS',
+        headers: { origin: 'https://app.example', 'access-control-request-method': 'POST' },
+      });
+      expect(preflight.status).toBe(204);
+      expect(preflight.headers.get('access-control-allow-headers')).toMatch(/Authorization/);
+      const elsewhere = await fetch(`${url}/v1/inbox/items`, { headers: { origin: 'https://evil.example' } });
+      expect(elsewhere.headers.get('access-control-allow-origin')).toBeNull();
+      // Off (the default): the same headers are no credential.
+      const off = await herald.api('GET', '/v1/inbox/items', undefined, {
+        authorization: '',
+        'x-herald-user-id': userId,
+        'x-herald-user-hmac': hmac,
+      });
+      expect(off.status).toBe(401);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
 
