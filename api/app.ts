@@ -38,6 +38,8 @@ import { createTopicService } from './services/topics.service';
 import { createTrackingService } from './services/tracking.service';
 import { createUserService } from './services/users.service';
 import { createWebhookService } from './services/webhooks.service';
+import { createInbox, type InboxDeps } from './inbox/inbox.routes';
+import { defaultInboxConfig } from '../lib/inbox/config';
 
 export interface AppDeps {
   db: Db;
@@ -66,6 +68,8 @@ export interface AppDeps {
   queues?: () => Promise<QueueStatView[]>;
   /** The operator dashboard's links out: the Temporal Web UI (none when unknown) and the namespace. */
   dashboard?: DashboardOptions;
+  /** The in-app inbox: token keys, CORS, and the database URL its streams LISTEN on (PostgreSQL) — api/inbox. */
+  inbox?: Partial<Pick<InboxDeps, 'config' | 'databaseUrl' | 'bus'>>;
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -95,6 +99,16 @@ export function createApp(deps: AppDeps): Express {
       }),
     );
   }
+  // The inbox's feed takes a user token, not an API key, and answers its own CORS preflights (before the ones below).
+  const inbox = createInbox({
+    db: deps.db,
+    sql: deps.sql,
+    config: deps.inbox?.config ?? defaultInboxConfig(),
+    ...deps.inbox,
+  });
+  app.use(inbox.assets);
+  app.locals.closeInboxStreams = inbox.closeStreams;
+  app.use(inbox.feed);
   // After /codec, whose CORS preflights are OPTIONS too.
   app.use(methods.options);
   const tracking =
@@ -150,6 +164,7 @@ export function createApp(deps: AppDeps): Express {
   v1.use(insightsRoutes(deps.db));
   v1.use(topicsRoutes(createTopicService(deps.db)));
   v1.use(campaignsRoutes(createCampaignService(deps)));
+  v1.use(inbox.tokens);
   app.use('/v1', v1);
 
   app.use(methods.notAllowed);

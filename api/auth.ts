@@ -79,6 +79,24 @@ export const ROUTE_SCOPES: readonly { method: string; path: string; scope: ApiKe
   { method: 'DELETE', path: '/api-keys/:id', scope: 'admin' },
   { method: 'GET', path: '/ops/queues', scope: 'admin' },
   { method: 'GET', path: '/ops/providers', scope: 'admin' },
+  // The in-app inbox: a server mints a user's token with an API key. The feed routes below take that user token, not
+  // an API key (api/inbox/inbox.routes.ts answers them before this gate); they are listed so the table covers /v1.
+  { method: 'POST', path: '/inbox/tokens', scope: 'users:write' },
+  { method: 'GET', path: '/inbox/items', scope: 'users:read' },
+  { method: 'GET', path: '/inbox/counts', scope: 'users:read' },
+  { method: 'GET', path: '/inbox/stream', scope: 'users:read' },
+  ...['read', 'unread', 'seen', 'archive', 'unarchive', 'delete'].map((action) => ({
+    method: 'POST',
+    path: `/inbox/items/${action}`,
+    scope: 'users:write' as const,
+  })),
+  { method: 'POST', path: '/inbox/items/:id/read', scope: 'users:write' },
+  { method: 'POST', path: '/inbox/items/:id/unread', scope: 'users:write' },
+  { method: 'POST', path: '/inbox/items/:id/seen', scope: 'users:write' },
+  { method: 'POST', path: '/inbox/items/:id/archive', scope: 'users:write' },
+  { method: 'POST', path: '/inbox/items/:id/unarchive', scope: 'users:write' },
+  { method: 'POST', path: '/inbox/items/:id/click', scope: 'users:write' },
+  { method: 'DELETE', path: '/inbox/items/:id', scope: 'users:write' },
 ];
 
 const compiled = ROUTE_SCOPES.map((route) => ({

@@ -32,6 +32,7 @@ import { outboxQuerySchema } from './routes/notifications.routes';
 import { TRACKING_TOKEN } from './routes/tracking.routes';
 import { registerOperationsPaths } from './openapi-ops';
 import { registerCampaignRoutes } from './openapi-campaigns';
+import { registerInboxPaths } from './inbox/openapi-inbox';
 
 /** Generated from the same zod schemas that validate requests, so the document cannot drift from the code. */
 export function buildOpenApiDocument(publicUrl: string) {
@@ -345,6 +346,7 @@ export function buildOpenApiDocument(publicUrl: string) {
   });
 
   registerOperationsPaths(registry, route, errors);
+  registerInboxPaths(registry, route, errors);
 
   const document = new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',

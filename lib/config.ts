@@ -10,6 +10,7 @@ import { Liquid } from 'liquidjs';
 import { z } from 'zod';
 import { DeliveryConfigError, loadDeliveryConfig, type DeliveryConfig } from './delivery-config';
 import { CodecError, parseEncryptionKeys, type EncryptionKey } from './codec';
+import { loadInboxConfig, type InboxConfig } from './inbox/config';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -27,6 +28,7 @@ export const SECRET_VARIABLES: readonly string[] = [
   'HERALD_TRACKING_SECRET',
   'SENDGRID_WEBHOOK_PUBLIC_KEY',
   'VONAGE_API_SECRET',
+  'HERALD_INBOX_SECRET',
 ];
 
 /** Reads NAME, or the file named by NAME_FILE; empty means unset. */
@@ -173,6 +175,8 @@ export interface HeraldConfig {
   encryptionKeys?: EncryptionKey[];
   /** HERALD_CODEC_CORS_ORIGINS: browser origins (the Temporal Web UI) allowed to call /codec. */
   codecCorsOrigins: string[];
+  /** The in-app inbox: token keys, CORS origins, retention (lib/inbox/config.ts). */
+  inbox: InboxConfig;
   /** HERALD_MONITORED_TASK_QUEUES: task queues watched for backlog besides Herald's own (main and per channel). */
   monitoredTaskQueues: string[];
   /**
@@ -243,6 +247,10 @@ export function loadConfig(env: Env = process.env): HeraldConfig {
     ),
     monitoredTaskQueues: [...new Set([taskQueue, ...list(env, 'HERALD_MONITORED_TASK_QUEUES')])],
     temporalUiUrl: temporalUiUrl(env, temporalAddress),
+    inbox: loadInboxConfig(
+      (name) => read(env, name),
+      (message) => new ConfigError(message),
+    ),
   };
 }
 
@@ -430,6 +438,7 @@ export function configSecrets(config: HeraldConfig): (string | Buffer)[] {
   const secrets: (string | undefined)[] = [
     config.apiKey,
     ...(config.tracking.secrets ?? []),
+    ...(config.inbox.secrets ?? []),
     apns?.keyPem,
     fcm?.credentials.private_key,
     fcm?.credentials.private_key_id,

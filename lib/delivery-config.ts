@@ -24,7 +24,7 @@ const duration = z.union([z.number().int().positive(), z.string().min(1)]).refin
 }, 'must be a duration in ms or like "2s", "5 minutes", "1h"');
 const toMs = (value: number | string) => msToNumber(value as never);
 
-const CHANNEL = z.enum(['push', 'sms', 'email']);
+const CHANNEL = z.enum(['push', 'sms', 'email', 'inbox']);
 
 export const throttleRuleSchema = z
   .object({
@@ -84,6 +84,7 @@ export const deliveryConfigSchema = z
         push: channelSchema.prefault({}),
         sms: channelSchema.prefault({}),
         email: channelSchema.prefault({}),
+        inbox: channelSchema.prefault({}),
       })
       .strict()
       .prefault({}),
@@ -109,7 +110,7 @@ export type DeliveryConfigInput = z.input<typeof deliveryConfigSchema>;
 type Parsed = z.infer<typeof deliveryConfigSchema>;
 
 export interface ThrottleRule {
-  channel?: 'push' | 'sms' | 'email';
+  channel?: 'push' | 'sms' | 'email' | 'inbox';
   category?: string;
   limit: number;
   perMs: number;
@@ -138,7 +139,7 @@ export interface DeliveryConfig {
     quietPeriodMs: number;
     maxRequestsPerRun: number;
   };
-  channels: Record<'push' | 'sms' | 'email', ChannelPolicy>;
+  channels: Record<'push' | 'sms' | 'email' | 'inbox', ChannelPolicy>;
   providersDown: string[];
   alerts: {
     webhookUrl?: string;
@@ -154,6 +155,14 @@ export interface DeliveryConfig {
  * an SMS or an email is still useful for hours. A field the operator sets replaces just that field.
  */
 const RETRY_DEFAULTS = {
+  // A database write in Herald itself: retried until the database is back, for as long as a day.
+  inbox: {
+    initialInterval: '1s',
+    backoffCoefficient: 2,
+    maximumInterval: '1m',
+    scheduleToClose: '24h',
+    startToClose: '30s',
+  },
   push: {
     initialInterval: '2s',
     backoffCoefficient: 2,
@@ -178,7 +187,7 @@ const RETRY_DEFAULTS = {
 } as const;
 
 function normalize(parsed: Parsed): DeliveryConfig {
-  const channel = (name: 'push' | 'sms' | 'email', c: Parsed['channels']['push']): ChannelPolicy => {
+  const channel = (name: 'push' | 'sms' | 'email' | 'inbox', c: Parsed['channels']['push']): ChannelPolicy => {
     const retry = { ...RETRY_DEFAULTS[name], maximumAttempts: 0, ...stripUndefined(c.retry) };
     return {
       retry: {
@@ -211,6 +220,7 @@ function normalize(parsed: Parsed): DeliveryConfig {
       push: channel('push', parsed.channels.push),
       sms: channel('sms', parsed.channels.sms),
       email: channel('email', parsed.channels.email),
+      inbox: channel('inbox', parsed.channels.inbox),
     },
     providersDown: parsed.providersDown,
     alerts: {

@@ -19,6 +19,7 @@ import { listen, startOpsServer } from './ops-server';
 import { createQueueMonitor, heraldTaskQueues } from './queue-monitor';
 import { startDevServer, type DevServer } from './temporal-dev-server';
 import { createTracking } from './tracking/tracking';
+import { createInboxStore } from './inbox/store';
 import { installTemporalRuntime } from './temporal-runtime';
 import { createHeraldWorker, type HeraldWorker } from './worker';
 import { allowEagerStart } from './start-notification';
@@ -201,6 +202,7 @@ export async function startHerald(config: HeraldConfig, roles: HeraldRoles, logg
         metrics,
         codec,
         codecCorsOrigins: [...config.codecCorsOrigins, ...devUi],
+        inbox: { config: config.inbox, databaseUrl: config.databaseUrl },
         queues,
         dashboard: { temporalUiUrl: config.temporalUiUrl, namespace: config.temporal.namespace },
         ready: async () => {
@@ -221,7 +223,25 @@ export async function startHerald(config: HeraldConfig, roles: HeraldRoles, logg
         },
       });
       const server: Server = await listen(app, config.port, 'PORT');
-      cleanups.push(() => new Promise((resolve) => server.close(resolve)));
+      cleanups.push(
+        () =>
+          new Promise((resolve) => {
+            server.close(resolve);
+            // Open inbox streams would hold close() up: they end, and their clients reconnect elsewhere.
+            (app.locals.closeInboxStreams as () => void)();
+          }),
+      );
+      // The inbox's retention (HERALD_INBOX_RETENTION_DAYS): every API process purges hourly; the work is idempotent.
+      if (config.inbox.retentionDays > 0) {
+        const retention = setInterval(() => {
+          const before = Date.now() - config.inbox.retentionDays * 86_400_000;
+          createInboxStore(db.sql)
+            .purge(before)
+            .catch((error: unknown) => logger.warn({ err: error }, 'inbox retention purge failed'));
+        }, 3_600_000);
+        retention.unref();
+        cleanups.push(async () => clearInterval(retention));
+      }
       const port = (server.address() as { port: number }).port;
       apiUrl = `http://localhost:${port}`;
       logger.info({ url: apiUrl }, 'API listening on %s', apiUrl);

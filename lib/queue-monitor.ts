@@ -26,7 +26,7 @@ export function heraldTaskQueues(taskQueue: string, extra: string[] = []): strin
   return [
     ...new Set([
       taskQueue,
-      ...(['push', 'sms', 'email'] as const).map((c) => channelTaskQueue(taskQueue, c)),
+      ...(['push', 'sms', 'email', 'inbox'] as const).map((c) => channelTaskQueue(taskQueue, c)),
       ...extra,
     ]),
   ];

@@ -5,7 +5,7 @@
 import { isValidPhoneNumber } from 'libphonenumber-js/max';
 import { z } from 'zod';
 
-export const CHANNELS = ['push', 'sms', 'email'] as const;
+export const CHANNELS = ['push', 'sms', 'email', 'inbox'] as const;
 export const channelSchema = z.enum(CHANNELS);
 
 export const NOTIFICATION_STATUSES = [
@@ -173,7 +173,10 @@ export const deviceSchema = z
   })
   .meta({ id: 'Device' });
 
-const channelSwitches = z.object({ push: z.boolean(), sms: z.boolean(), email: z.boolean() }).partial().strict();
+const channelSwitches = z
+  .object({ push: z.boolean(), sms: z.boolean(), email: z.boolean(), inbox: z.boolean() })
+  .partial()
+  .strict();
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM (24h)');
 
 export const preferencesSchema = z
@@ -208,6 +211,19 @@ const pushContent = z
   .object({ title: z.string().min(1), body: z.string().min(1), data: z.record(z.string(), z.string()).optional() })
   .strict();
 const smsContent = z.object({ body: z.string().min(1) }).strict();
+/** The in-app inbox item (lib/inbox): Liquid in every string, like the other channels. */
+const inboxContentSchema = z
+  .object({
+    title: z.string().min(1).max(500),
+    body: z.string().min(1).max(5000),
+    url: z.string().min(1).max(2000).optional(),
+    actions: z
+      .array(z.object({ label: z.string().min(1).max(100), url: z.string().min(1).max(2000) }).strict())
+      .max(5)
+      .optional(),
+    data: z.record(z.string(), z.string()).optional(),
+  })
+  .strict();
 const emailContent = z
   .object({ subject: z.string().min(1), html: z.string().optional(), text: z.string().optional() })
   .strict()
@@ -215,7 +231,7 @@ const emailContent = z
   .meta({ anyOf: [{ required: ['html'] }, { required: ['text'] }] });
 
 export const templateChannelsSchema = z
-  .object({ push: pushContent, sms: smsContent, email: emailContent })
+  .object({ push: pushContent, sms: smsContent, email: emailContent, inbox: inboxContentSchema })
   .partial()
   .strict()
   .refine((value) => Object.keys(value).length > 0, 'a template needs at least one channel')

@@ -44,7 +44,7 @@ export interface HeraldWorker {
   shutdown(): void;
 }
 
-const CHANNELS = ['push', 'sms', 'email'] as const;
+const CHANNELS = ['push', 'sms', 'email', 'inbox'] as const;
 
 /**
  * Herald's workers. The workflows come from the prebuilt bundle (scripts/bundle-workflows.ts: built into the image, and

@@ -20,7 +20,7 @@ export interface SendNotificationWorkflowInput {
 
 export interface Escalation {
   afterMinutes: number;
-  channel: 'push' | 'sms' | 'email';
+  channel: 'push' | 'sms' | 'email' | 'inbox';
 }
 
 /**
@@ -30,7 +30,7 @@ export interface Escalation {
 export const notificationOpenedSignal = defineSignal('notificationOpened');
 
 /** The task queue a channel's provider calls run on: one per channel, each with its own server-enforced rate. */
-export function channelTaskQueue(baseTaskQueue: string, channel: 'push' | 'sms' | 'email'): string {
+export function channelTaskQueue(baseTaskQueue: string, channel: 'push' | 'sms' | 'email' | 'inbox'): string {
   return `${baseTaskQueue}-${channel}`;
 }
 

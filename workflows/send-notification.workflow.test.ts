@@ -34,7 +34,7 @@ function quietLogger() {
 /** Typed fake activities that record what the workflow asked for. */
 function fakeActivities(
   deliveries: PlannedDelivery[],
-  behaviour: Partial<Record<'push' | 'sms' | 'email', (attempt: number, deliveryId: string) => void>> = {},
+  behaviour: Partial<Record<'push' | 'sms' | 'email' | 'inbox', (attempt: number, deliveryId: string) => void>> = {},
   policy: DeliveryPolicy = { channels: loadDeliveryConfig({}).channels },
 ) {
   const calls: string[] = [];

@@ -72,7 +72,13 @@ function channelSenders(policy: DeliveryPolicy): Record<PlannedDelivery['channel
     });
     return (deliveryIds) => sendChannel({ channel, deliveryIds });
   };
-  return { push: proxy('push'), sms: proxy('sms'), email: proxy('email') };
+  // Made when a channel is sent on (making one issues no command): a policy recorded before a channel existed (the
+  // plan of a notification that was waiting when `inbox` was added) has no entry for it, and needs none.
+  const lazy =
+    (channel: PlannedDelivery['channel']): Sender =>
+    (deliveryIds) =>
+      proxy(channel)(deliveryIds);
+  return { push: lazy('push'), sms: lazy('sms'), email: lazy('email'), inbox: lazy('inbox') };
 }
 
 /** A dead target or a broken template is not the provider's fault: another provider would fail the same way. */

@@ -7,7 +7,7 @@ import { defineQuery, defineUpdate } from '@temporalio/workflow';
 
 export const USER_THROTTLE_WORKFLOW = 'userThrottle';
 
-export type ThrottleChannel = 'push' | 'sms' | 'email';
+export type ThrottleChannel = 'push' | 'sms' | 'email' | 'inbox';
 
 /** At most `limit` sends in any window of `perMs`, counting sends on `channel` and in `category` when they are set. */
 export interface ThrottleRule {

@@ -127,7 +127,7 @@ export function createCampaignActivities({
                 template: campaign.templateId,
                 data: campaign.data as Record<string, unknown>,
                 ...(campaign.channels.length > 0
-                  ? { channels: campaign.channels as ('push' | 'sms' | 'email')[] }
+                  ? { channels: campaign.channels as ('push' | 'sms' | 'email' | 'inbox')[] }
                   : {}),
                 ...(campaign.category ? { category: campaign.category } : {}),
               },

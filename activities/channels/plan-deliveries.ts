@@ -105,6 +105,16 @@ export async function planDeliveries(
           content: { body, ...(links ? { links } : {}) },
         });
       }
+    } else if (channel === 'inbox') {
+      // Herald itself is the destination: one item in the user's feed (lib/inbox), whatever devices they have.
+      pending({
+        id: newDeliveryId(),
+        channel,
+        provider: 'inbox',
+        target: user.id,
+        deviceId: null,
+        content: rendered.inbox!,
+      });
     } else {
       if (!user.email) skip(channel, 'no_email');
       else if (user.emailInvalid) skip(channel, 'email_invalid');

@@ -71,11 +71,12 @@ SELECT r.ev1, r.notification_id, r.id, 'sent', r.channel, r.template_id, r.categ
        NULL, true, r.id || ':sent', 'herald:' || r.id || ':sent'
   FROM r
 UNION ALL
--- APNs and FCM report nothing after accepting, and the outbox is the destination itself: acceptance is delivery.
+-- APNs and FCM report nothing after accepting, and the outbox and the inbox are the destination itself: acceptance
+-- is delivery.
 SELECT r.ev2, r.notification_id, r.id, 'delivered', r.channel, r.template_id, r.category, 'herald', ${TS('r.at_ms')},
-       jsonb_build_object('basis', CASE WHEN r.provider = 'outbox' THEN 'outbox' ELSE 'provider_accepted' END),
+       jsonb_build_object('basis', CASE WHEN r.provider IN ('outbox', 'inbox') THEN r.provider ELSE 'provider_accepted' END),
        true, r.id || ':delivered', 'herald:' || r.id || ':delivered'
-  FROM r WHERE r.channel = 'push' OR r.provider = 'outbox'
+  FROM r WHERE r.channel = 'push' OR r.provider = 'outbox' OR r.channel = 'inbox'
 ON CONFLICT DO NOTHING`;
 
 const RECORD_FAILED = `

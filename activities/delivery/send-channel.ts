@@ -18,7 +18,8 @@ import type { ActivityMetrics, ProviderResult } from '../../lib/metrics';
 import { finishNotification } from '../../lib/notification-outcome';
 import type { NotificationStatus } from '../../lib/schemas';
 import { MS, TS, type Sql } from '../../lib/sql';
-import { NON_RETRYABLE, toActivityFailure } from '../delivery-failure';
+import { NON_RETRYABLE, scrub, toActivityFailure } from '../delivery-failure';
+import { createInboxStore } from '../../lib/inbox/store';
 import type { ComposedEmail } from '../email/compose-email';
 import type { ProviderHealth } from '../provider-health';
 import { ProviderError, type Channel, type SendResult } from '../providers/provider.types';
@@ -94,6 +95,28 @@ export function createChannelSender(deps: ChannelSendDeps) {
     }
   }
 
+  const inbox = createInboxStore(sql);
+  /** The inbox item, written once per notification (a retry finds it written); a database error is retried. */
+  async function deliverInbox(deliveryId: string): Promise<TargetOutcome> {
+    try {
+      const result = await inbox.deliver({ deliveryId, at: clock().getTime() });
+      if (result.outcome === 'gone') {
+        return {
+          deliveryId,
+          outcome: 'failed',
+          errorType: NON_RETRYABLE.NotFound,
+          message: result.reason,
+          at: clock().getTime(),
+          recorded: false,
+        };
+      }
+      metrics?.delivery('inbox', 'inbox', 'sent');
+      return { deliveryId, outcome: 'sent', providerMessageId: result.itemId, at: clock().getTime(), recorded: false };
+    } catch (error) {
+      return { deliveryId, outcome: 'retry', message: scrub((error as Error).message), errorType: 'DatabaseError' };
+    }
+  }
+
   /** One target: the provider's answer, never thrown. */
   async function sendOne(channel: Channel, row: AttemptRow): Promise<TargetOutcome> {
     const deliveryId = row.id;
@@ -116,6 +139,7 @@ export function createChannelSender(deps: ChannelSendDeps) {
       };
     }
     if (row.status !== 'pending') return { deliveryId, outcome: 'skipped' };
+    if (channel === 'inbox') return deliverInbox(deliveryId);
 
     let provider = row.provider;
     // A provider the operator marked down is skipped for the channel's secondary, when there is one.

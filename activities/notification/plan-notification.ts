@@ -130,7 +130,7 @@ export function createNotificationPlanning(deps: NotificationPlanDeps) {
     if (!ctx.template) throw await fail(`template ${ctx.templateId} not found`, NON_RETRYABLE.TemplateError);
     const channels = pickLocale(templateInputSchema.parse(ctx.template), ctx.user.locale);
     const decisions = resolveChannels({
-      templateChannels: (['push', 'sms', 'email'] as const).filter((c) => channels[c] !== undefined),
+      templateChannels: (['push', 'sms', 'email', 'inbox'] as const).filter((c) => channels[c] !== undefined),
       requested,
       category: categoryOf(ctx),
       preferences: preferencesOf(ctx),

@@ -1,6 +1,6 @@
 import type { Preferences } from '../../lib/schemas';
 
-export type ChannelName = 'push' | 'sms' | 'email';
+export type ChannelName = 'push' | 'sms' | 'email' | 'inbox';
 export type ChannelDecision =
   | { channel: ChannelName; send: true; reason?: 'critical_category' }
   | { channel: ChannelName; send: false; reason: string };

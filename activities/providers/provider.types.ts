@@ -4,7 +4,10 @@
  * activity layer can turn it into a retryable or non-retryable Temporal failure without knowing the provider.
  */
 
-export type Channel = 'push' | 'sms' | 'email';
+/** Delivery channels; `inbox` has no provider: Herald itself is the destination (lib/inbox). */
+export type Channel = 'push' | 'sms' | 'email' | 'inbox';
+/** The channels that go out through a provider. */
+export type ProviderChannel = Exclude<Channel, 'inbox'>;
 export type PushProviderId = 'apns' | 'fcm';
 export type SmsProviderId = 'twilio' | 'vonage';
 export type EmailProviderId = 'sendgrid' | 'smtp';

@@ -3,7 +3,7 @@ import type { HeraldConfig, ProvidersConfig } from '../../lib/config';
 import { SendgridEmailProvider } from './email/sendgrid/sendgrid.provider';
 import { SmtpEmailProvider } from './email/smtp/smtp.provider';
 import { OutboxProvider } from './outbox/outbox.provider';
-import type { Channel, EmailProvider, ProviderId, PushProvider, SmsProvider } from './provider.types';
+import type { Channel, ProviderChannel, EmailProvider, ProviderId, PushProvider, SmsProvider } from './provider.types';
 import { ApnsPushProvider } from './push/apns/apns.provider';
 import { FcmPushProvider } from './push/fcm/fcm.provider';
 import { TwilioSmsProvider } from './sms/twilio/twilio.provider';
@@ -15,7 +15,7 @@ type ProviderFor = { push: PushProvider; sms: SmsProvider; email: EmailProvider 
 const factories: {
   [K in Exclude<ProviderId, 'outbox'>]: {
     channel: Channel;
-    build(config: ProvidersConfig, publicUrl: string): ProviderFor[Channel] | undefined;
+    build(config: ProvidersConfig, publicUrl: string): ProviderFor[ProviderChannel] | undefined;
   };
 } = {
   apns: { channel: 'push', build: (c) => c.apns && new ApnsPushProvider(c.apns) },
@@ -45,7 +45,7 @@ export function twilioStatusCallbackUrl(publicUrl: string): string | undefined {
  * no credentials resolves to the outbox.
  */
 export class ProviderRegistry {
-  private readonly built = new Map<ProviderId, ProviderFor[Channel]>();
+  private readonly built = new Map<ProviderId, ProviderFor[ProviderChannel]>();
   readonly outbox: OutboxProvider;
 
   constructor(
@@ -99,7 +99,7 @@ export class ProviderRegistry {
     );
   }
 
-  get<C extends Channel>(channel: C, id: string): ProviderFor[C] {
+  get<C extends ProviderChannel>(channel: C, id: string): ProviderFor[C] {
     if (id === 'outbox') return this.outbox;
     const provider = this.built.get(id as ProviderId);
     if (!provider || factories[id as Exclude<ProviderId, 'outbox'>]?.channel !== channel) {

@@ -61,6 +61,23 @@ function fieldsOf(channels: TemplateChannels, wanted?: readonly (keyof TemplateC
     if (channels.email.text !== undefined)
       fields.push({ channel: 'email', path: 'email.text', source: channels.email.text, html: false });
   }
+  if (channels.inbox && want('inbox')) {
+    const inbox = channels.inbox;
+    fields.push(
+      { channel: 'inbox', path: 'inbox.title', source: inbox.title, html: false },
+      { channel: 'inbox', path: 'inbox.body', source: inbox.body, html: false },
+    );
+    if (inbox.url !== undefined) fields.push({ channel: 'inbox', path: 'inbox.url', source: inbox.url, html: false });
+    (inbox.actions ?? []).forEach((action, i) =>
+      fields.push(
+        { channel: 'inbox', path: `inbox.actions.${i}.label`, source: action.label, html: false },
+        { channel: 'inbox', path: `inbox.actions.${i}.url`, source: action.url, html: false },
+      ),
+    );
+    for (const [key, source] of Object.entries(inbox.data ?? {})) {
+      fields.push({ channel: 'inbox', path: `inbox.data.${key}`, source, html: false });
+    }
+  }
   return fields;
 }
 
@@ -79,7 +96,16 @@ export type RenderedChannels = {
   push?: { title: string; body: string; data?: Record<string, string> };
   sms?: { body: string };
   email?: { subject: string; html?: string; text?: string };
+  inbox?: RenderedInbox;
 };
+
+export interface RenderedInbox {
+  title: string;
+  body: string;
+  url?: string;
+  actions?: { label: string; url: string }[];
+  data?: Record<string, string>;
+}
 
 function assemble(channels: TemplateChannels, fields: Field[], values: string[]): RenderedChannels {
   const value = (path: string) => values[fields.findIndex((f) => f.path === path)];
@@ -96,6 +122,25 @@ function assemble(channels: TemplateChannels, fields: Field[], values: string[])
       subject: value('email.subject') ?? '',
       ...(channels.email.html !== undefined ? { html: value('email.html') ?? '' } : {}),
       ...(channels.email.text !== undefined ? { text: value('email.text') ?? '' } : {}),
+    };
+  }
+  if (channels.inbox && fields.some((f) => f.channel === 'inbox')) {
+    const inbox = channels.inbox;
+    out.inbox = {
+      title: value('inbox.title') ?? '',
+      body: value('inbox.body') ?? '',
+      ...(inbox.url !== undefined ? { url: value('inbox.url') ?? '' } : {}),
+      ...(inbox.actions
+        ? {
+            actions: inbox.actions.map((_, i) => ({
+              label: value(`inbox.actions.${i}.label`) ?? '',
+              url: value(`inbox.actions.${i}.url`) ?? '',
+            })),
+          }
+        : {}),
+      ...(inbox.data
+        ? { data: Object.fromEntries(Object.keys(inbox.data).map((key) => [key, value(`inbox.data.${key}`) ?? ''])) }
+        : {}),
     };
   }
   return out;

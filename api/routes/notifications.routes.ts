@@ -29,7 +29,7 @@ export function notificationsRoutes(notifications: NotificationService): Router 
 
 export const outboxQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(50),
-  channel: z.enum(['push', 'sms', 'email']).optional(),
+  channel: z.enum(['push', 'sms', 'email', 'inbox']).optional(),
 });
 
 /** What the outbox "provider" received: the messages Herald would have sent, newest first. */

@@ -97,7 +97,7 @@ function toCampaignView(row: CampaignRow, nextRunAt?: string[]) {
     category: row.category,
     audience: row.audience as Audience,
     data: row.data as Record<string, unknown>,
-    channels: row.channels as ('push' | 'sms' | 'email')[],
+    channels: row.channels as ('push' | 'sms' | 'email' | 'inbox')[],
     schedule: row.schedule as CampaignSchedule,
     pacing: row.pacing as CampaignPacing,
     status: row.status as 'active' | 'paused' | 'deleted',

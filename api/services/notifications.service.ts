@@ -50,7 +50,7 @@ export function toNotificationSummary(row: NotificationRow): NotificationSummary
       .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || a.id.localeCompare(b.id))
       .map((d) => ({
         id: d.id,
-        channel: d.channel as 'push' | 'sms' | 'email',
+        channel: d.channel as 'push' | 'sms' | 'email' | 'inbox',
         provider: d.provider,
         target: d.target,
         status: d.status as 'pending' | 'sent' | 'failed' | 'skipped',

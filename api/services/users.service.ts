@@ -135,6 +135,10 @@ export function createUserService({ db, settingsChanged = async () => undefined 
         const notifications = await tx.notification.updateMany({ where: { userId }, data: { data: {} } });
         // Tracking events stay for the statistics, without their details (clicked URLs, bounce reasons).
         await tx.trackingEvent.updateMany({ where: { notification: { userId } }, data: { metadata: Prisma.DbNull } });
+        // Their in-app inbox: items, stream events and the feed's counter (lib/inbox).
+        const inboxItems = await tx.$executeRaw`DELETE FROM inbox_items WHERE user_id = ${userId}`;
+        await tx.$executeRaw`DELETE FROM inbox_events WHERE user_id = ${userId}`;
+        await tx.$executeRaw`DELETE FROM inbox_feeds WHERE user_id = ${userId}`;
         await tx.user.delete({ where: { id: userId } });
         return {
           erased: {
@@ -144,6 +148,7 @@ export function createUserService({ db, settingsChanged = async () => undefined 
             deliveries: erasedDeliveries,
             notifications: notifications.count,
             outboxMessages: outbox.count,
+            inboxItems,
           },
         };
       });

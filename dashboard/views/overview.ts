@@ -9,8 +9,8 @@ const RANGES: Record<string, { hours: number; bucket: 'hour' | 'day'; label: str
   '7d': { hours: 24 * 7, bucket: 'hour', label: 'Last 7 days' },
   '30d': { hours: 24 * 30, bucket: 'day', label: 'Last 30 days' },
 };
-const CHANNELS = ['push', 'sms', 'email'] as const;
-const COLORS: Record<string, string> = { push: '#0b57d0', sms: '#146c2e', email: '#8e24aa' };
+const CHANNELS = ['push', 'sms', 'email', 'inbox'] as const;
+const COLORS: Record<string, string> = { push: '#0b57d0', sms: '#146c2e', email: '#8e24aa', inbox: '#b3261e' };
 
 export async function overviewView(ctx: Ctx): Promise<HTMLElement> {
   const rangeKey = ctx.query.get('range') ?? '24h';

@@ -76,11 +76,11 @@ function preferencesView(p: {
   quietHours?: { start: string; end: string } | null;
 }): HTMLElement {
   const onOff = (v: boolean | undefined) => (v === false ? 'off' : 'on');
-  const channels = ['push', 'sms', 'email'].map((c) => `${c}: ${onOff(p.channels[c])}`).join(', ');
+  const channels = ['push', 'sms', 'email', 'inbox'].map((c) => `${c}: ${onOff(p.channels[c])}`).join(', ');
   const categories = Object.entries(p.categories).map(([name, c]) => [
     name,
     onOff(c.enabled),
-    ['push', 'sms', 'email'].map((ch) => `${ch}: ${onOff(c[ch])}`).join(', '),
+    ['push', 'sms', 'email', 'inbox'].map((ch) => `${ch}: ${onOff(c[ch])}`).join(', '),
   ]);
   return h(
     'div',

@@ -117,6 +117,7 @@ export async function startTestHerald(
     metrics,
     codec,
     codecCorsOrigins: config.codecCorsOrigins,
+    inbox: { config: config.inbox, databaseUrl: db.url },
     queues,
     dashboard: { temporalUiUrl: config.temporalUiUrl, namespace },
   });

@@ -136,6 +136,7 @@ export type { TemplateCalls } from './templates.calls';
 export type { TopicCalls } from './topics.calls';
 export type { TrackingCalls } from './tracking.calls';
 export type { UserCalls } from './users.calls';
+export * from './inbox.calls';
 
 export interface HeraldClientOptions {
   /** Herald's HTTP API. Needed for every call but `send` and `cancel` when `temporal` is given. */
