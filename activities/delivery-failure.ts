@@ -1,13 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
+import { NON_RETRYABLE } from '../contract/failures';
 import { ProviderError } from './providers/provider.types';
-
-/** Failure types that the workflows' retry policies list as non-retryable. */
-export const NON_RETRYABLE = {
-  InvalidRecipient: 'InvalidRecipient',
-  InvalidRequest: 'InvalidRequest',
-  TemplateError: 'TemplateError',
-  NotFound: 'NotFound',
-} as const;
 
 const EMAIL = /[^\s@<>"']+@[^\s@<>"']+\.[^\s@<>"']+/g;
 const PHONE = /\+?\d[\d\s().-]{6,}\d/g;

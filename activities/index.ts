@@ -9,7 +9,7 @@ import type { DeliveryConfig } from '../lib/delivery-config';
 import type { Tracking } from '../lib/tracking/tracking';
 import type { ActivityMetrics } from '../lib/metrics';
 import { finishNotification } from '../lib/notification-outcome';
-import { idempotencyKeySchema, sendNotificationSchema, type NotificationStatus } from '../lib/schemas';
+import { idempotencyKeySchema, sendNotificationSchema, type NotificationStatus } from '../contract/schemas';
 import type { Sql } from '../lib/sql';
 import { createDeliveryControlActivities } from './delivery-control.activities';
 import { FINAL_STATUS, recordOutcomes, type TargetOutcome } from './delivery/outcomes';
@@ -17,7 +17,7 @@ import { createChannelSender } from './delivery/send-channel';
 import { createNotificationPlanning } from './notification/plan-notification';
 import type { ProviderHealth } from './provider-health';
 import type { ProviderRegistry } from './providers/registry';
-import type { NotificationIntakeInput, NotificationIntakeResult } from '../workflows/definitions';
+import type { NotificationIntakeInput, NotificationIntakeResult } from '../contract/workflows/notification.definitions';
 
 export interface ActivityDeps {
   db: PrismaClient;

@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import express, { type Express, type RequestHandler } from 'express';
-import type { AesGcmPayloadCodec } from '../lib/codec';
+import type { AesGcmPayloadCodec } from '../contract/codec';
 import type { Sql } from '../lib/sql';
 import type { Db } from '../lib/db';
 import type { Logger } from '../lib/logger';

@@ -7,7 +7,7 @@ import {
   errorSchema,
   idSchema,
   taskQueueStatsSchema,
-} from '../lib/schemas';
+} from '../contract/schemas';
 import { providerHealthSchema, SERIES_BUCKETS, statsSeriesSchema } from './insights.schemas';
 import { codecPayloadsSchema } from './routes/codec.routes';
 

@@ -27,7 +27,7 @@ import {
   trackingEventInputSchema,
   userInputSchema,
   userSchema,
-} from '../lib/schemas';
+} from '../contract/schemas';
 import { outboxQuerySchema } from './routes/notifications.routes';
 import { TRACKING_TOKEN } from './routes/tracking.routes';
 import { registerOperationsPaths } from './openapi-ops';

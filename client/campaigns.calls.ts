@@ -1,11 +1,11 @@
 /** Campaigns (a template to an audience, on a Temporal Schedule) and their runs: /v1/campaigns. */
-import { newIdempotencyKey } from '../lib/ids';
+import { newIdempotencyKey } from '../contract/ids';
 import {
   campaignInputSchema,
   campaignRunsQuerySchema,
   idempotencyKeySchema,
   listCampaignsQuerySchema,
-} from '../lib/schemas';
+} from '../contract/schemas';
 import { HeraldError } from './errors';
 import { enc, type NeedHttp } from './http.transport';
 import type {

@@ -1,5 +1,5 @@
 /** Categories the operator defines: default channels, critical, quiet-hours policy. /v1/categories. */
-import { categoryInputSchema } from '../lib/schemas';
+import { categoryInputSchema } from '../contract/schemas';
 import { enc, type NeedHttp } from './http.transport';
 import type { Category, CategoryInput } from './types';
 import { parse, parseId } from './validate';

@@ -10,15 +10,15 @@
  * Input is validated with the API's own schemas before anything leaves the process; every failure is a typed
  * HeraldError (see ./errors). See docs/client-sdk.md.
  */
-import { AesGcmPayloadCodec, heraldClientDataConverter, parseEncryptionKeys } from '../lib/codec';
-import { newEventKey, workflowIdOfNotification } from '../lib/ids';
+import { AesGcmPayloadCodec, heraldClientDataConverter, parseEncryptionKeys } from '../contract/codec';
+import { newEventKey, workflowIdOfNotification } from '../contract/ids';
 import {
   deviceInputSchema,
   preferencesSchema,
   sendNotificationSchema,
   templateInputSchema,
   userInputSchema,
-} from '../lib/schemas';
+} from '../contract/schemas';
 import { campaignCalls, type CampaignCalls } from './campaigns.calls';
 import { categoryCalls, type CategoryCalls } from './categories.calls';
 import { HeraldError } from './errors';

@@ -1,5 +1,5 @@
 /** Listing, re-driving and moving notifications: /v1/notifications beyond send, get and cancel. */
-import { bulkRetrySchema, listNotificationsQuerySchema, rescheduleNotificationSchema } from '../lib/schemas';
+import { bulkRetrySchema, listNotificationsQuerySchema, rescheduleNotificationSchema } from '../contract/schemas';
 import { enc, type NeedHttp } from './http.transport';
 import type {
   BulkRetryInput,

@@ -1,5 +1,5 @@
 /** Template versions and previews: /v1/templates/{templateId}/versions and /preview. */
-import { templatePreviewInputSchema, templateVersionParamSchema } from '../lib/schemas';
+import { templatePreviewInputSchema, templateVersionParamSchema } from '../contract/schemas';
 import { enc, type NeedHttp } from './http.transport';
 import type { Template, TemplatePreview, TemplatePreviewInput, TemplateVersions } from './types';
 import { parse, parseId } from './validate';

@@ -17,13 +17,13 @@ import {
   WorkflowUpdateRPCTimeoutOrCancelledError,
   type Client,
 } from '@temporalio/client';
-import { notificationIntakeWorkflowId, workflowIdOfNotification } from '../lib/ids';
+import { notificationIntakeWorkflowId, workflowIdOfNotification } from '../contract/ids';
 import {
   cancelUpdate,
   NOTIFICATION_INTAKE_WORKFLOW,
   type NotificationIntakeInput,
   type NotificationIntakeResult,
-} from '../workflows/definitions';
+} from '../contract/workflows/notification.definitions';
 import {
   ConflictError,
   HeraldError,

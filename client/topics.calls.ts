@@ -1,5 +1,5 @@
 /** Topics (named lists of users) and audience previews: /v1/topics, /v1/audiences/preview. */
-import { audiencePreviewSchema, topicInputSchema, topicSubscribersInputSchema } from '../lib/schemas';
+import { audiencePreviewSchema, topicInputSchema, topicSubscribersInputSchema } from '../contract/schemas';
 import { enc, type NeedHttp } from './http.transport';
 import type {
   AudiencePreviewInput,

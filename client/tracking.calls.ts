@@ -1,5 +1,5 @@
 /** Engagement your app or backend reports, and the statistics: POST /v1/events, GET /v1/stats. */
-import { statsQuerySchema, trackingEventInputSchema } from '../lib/schemas';
+import { statsQuerySchema, trackingEventInputSchema } from '../contract/schemas';
 import type { NeedHttp } from './http.transport';
 import type { Stats, StatsQuery, TrackingEventInput, TrackingEventResult } from './types';
 import { parse } from './validate';

@@ -48,7 +48,7 @@ import type {
   trackingEventResultSchema,
   userInputSchema,
   userSchema,
-} from '../lib/schemas';
+} from '../contract/schemas';
 
 export type { CampaignStatus, NotificationStatus };
 

@@ -1,5 +1,5 @@
 /** Users in bulk: POST /v1/users/bulk. */
-import { bulkUsersSchema } from '../lib/schemas';
+import { bulkUsersSchema } from '../contract/schemas';
 import type { NeedHttp } from './http.transport';
 import type { BulkUserInput, BulkUsersResult } from './types';
 import { parse } from './validate';

@@ -3,7 +3,7 @@
  * InvalidInputError naming the field without a request being made.
  */
 import type { z } from 'zod';
-import { idSchema, pageQuerySchema } from '../lib/schemas';
+import { idSchema, pageQuerySchema } from '../contract/schemas';
 import { invalidInput } from './errors';
 import type { PageOptions } from './types';
 

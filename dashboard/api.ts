@@ -20,7 +20,7 @@ import type {
   User,
   UserErasure,
 } from '../client/types';
-import type { ApiKeyScope, ApiKeyView } from '../lib/schemas';
+import type { ApiKeyScope, ApiKeyView } from '../contract/schemas';
 import type { ProviderHealthView, StatsSeries } from '../api/insights.schemas';
 
 const KEY = 'herald.apiKey';

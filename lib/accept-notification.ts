@@ -5,12 +5,12 @@
  * way it arrived, and in any order.
  */
 import type { Client } from '@temporalio/client';
-import { notificationIdFor, notificationWorkflowId } from './ids';
+import { notificationIdFor, notificationWorkflowId } from '../contract/ids';
 import { incrementRunCounter } from './notification-outcome';
 import { MS, TS, type Sql } from './sql';
-import type { NotificationStatus, SendNotificationInput } from './schemas';
+import type { NotificationStatus, SendNotificationInput } from '../contract/schemas';
 import { startNotificationWorkflow } from './start-notification';
-import type { Escalation } from '../workflows/definitions';
+import type { Escalation } from '../contract/workflows/notification.definitions';
 
 /** The user or template a notification names does not exist: nothing was recorded, the key is still free. */
 export class NotificationRejectedError extends Error {

@@ -4,7 +4,7 @@
  */
 import { createTestDatabase, type TestDatabase } from '../test/support/database';
 import { countAudience, decodeCursor, encodeCursor, fetchAudiencePage } from './audience';
-import { audienceSchema, type Audience } from './schemas';
+import { audienceSchema, type Audience } from '../contract/schemas';
 
 let db: TestDatabase;
 

@@ -4,7 +4,7 @@
  * audience in memory, however large. Every value reaches the database as a bound parameter.
  */
 import { Prisma, type Db } from './db';
-import type { Audience, AudienceFilter } from './schemas';
+import type { Audience, AudienceFilter } from '../contract/schemas';
 
 interface AudienceSql {
   /** The table expression with the user id column aliased as `uid`. */

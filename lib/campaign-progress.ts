@@ -3,7 +3,7 @@
  * Shared by the API (GET .../runs/{runId}) and the run workflow's activities (the in-flight window).
  */
 import type { Db } from './db';
-import type { CampaignRunStatus, CampaignRunView } from './schemas';
+import type { CampaignRunStatus, CampaignRunView } from '../contract/schemas';
 
 export interface RunCounters {
   started: number;

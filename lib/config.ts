@@ -9,7 +9,7 @@ import path from 'node:path';
 import { Liquid } from 'liquidjs';
 import { z } from 'zod';
 import { DeliveryConfigError, loadDeliveryConfig, type DeliveryConfig } from './delivery-config';
-import { CodecError, parseEncryptionKeys, type EncryptionKey } from './codec';
+import { CodecError, parseEncryptionKeys, type EncryptionKey } from '../contract/codec';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';

@@ -292,4 +292,4 @@ export function loadDeliveryConfig(env: Env): DeliveryConfig {
   return normalize(result.data);
 }
 
-export { channelTaskQueue } from '../workflows/definitions';
+export { channelTaskQueue } from '../contract/workflows/notification.definitions';

@@ -10,7 +10,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { ProviderRegistry } from '../activities/providers/registry';
 import { createApp } from '../api/app';
-import { AesGcmPayloadCodec, embeddedEncryptionKeys, heraldClientDataConverter } from './codec';
+import { AesGcmPayloadCodec, embeddedEncryptionKeys, heraldClientDataConverter } from '../contract/codec';
 import { configSecrets, type HeraldConfig } from './config';
 import { openDatabase, type Database } from './db';
 import { registerSecrets, type Logger } from './logger';

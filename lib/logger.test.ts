@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { inspect } from 'node:util';
 import { formsIn, secretForms } from '../test/support/secret-forms';
-import { AesGcmPayloadCodec } from './codec';
+import { AesGcmPayloadCodec } from '../contract/codec';
 import { createLogger, registerSecrets } from './logger';
 import { PinoTemporalLogger } from './temporal-runtime';
 

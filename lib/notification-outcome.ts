@@ -4,7 +4,7 @@
  * the status already final and counts nothing), so a run's progress is a sum of a few counter rows rather than a
  * count over its notifications. Plain SQL (lib/sql.ts): every notification passes here.
  */
-import { TERMINAL_STATUSES, type NotificationStatus } from './schemas';
+import { TERMINAL_STATUSES, type NotificationStatus } from '../contract/schemas';
 import { TS, type SqlQueryable } from './sql';
 
 /** Rows per run that the counters are spread over: finishing notifications rarely wait on each other's row lock. */

@@ -6,7 +6,7 @@
  */
 import type { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { channelTaskQueue } from '../workflows/definitions';
+import { channelTaskQueue } from '../contract/workflows/notification.definitions';
 import type { QueueStat } from './metrics';
 
 export type QueueStatView = QueueStat;

@@ -1,6 +1,9 @@
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
-import { NOTIFICATION_WORKFLOW, type SendNotificationWorkflowInput } from '../workflows/definitions';
-import { notificationWorkflowId } from './ids';
+import {
+  NOTIFICATION_WORKFLOW,
+  type SendNotificationWorkflowInput,
+} from '../contract/workflows/notification.definitions';
+import { notificationWorkflowId } from '../contract/ids';
 
 /**
  * Starts (or finds) the notification's workflow. The id comes from the idempotency key; a running execution with the

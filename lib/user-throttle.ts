@@ -5,8 +5,8 @@ import {
   type ThrottleAnswer,
   type ThrottleRequest,
   type UserThrottleInput,
-} from '../workflows/user-throttle.definitions';
-import { userThrottleWorkflowId } from './ids';
+} from '../contract/workflows/user-throttle.definitions';
+import { userThrottleWorkflowId } from '../contract/ids';
 
 /**
  * Asks the user's throttle workflow for a decision, starting it when it is not running (update-with-start,

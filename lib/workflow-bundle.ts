@@ -12,21 +12,26 @@ const ROOT = path.resolve(__dirname, '..');
 export const PREBUILT_BUNDLE = path.join(ROOT, 'dist', 'workflow-bundle.js');
 const FINGERPRINT = path.join(ROOT, 'dist', 'workflow-bundle.sha256');
 
-/** Everything the bundle is made of: the workflows' sources, the failure converter and the SDK's version. */
+/**
+ * Everything the bundle is made of: the workflows' sources, the wire contract they import (definitions, channels,
+ * failure types, the failure converter) and the SDK's version.
+ */
 export function workflowSourcesFingerprint(): string {
   const hash = createHash('sha256');
-  const dir = path.join(ROOT, 'workflows');
-  const files = fs
-    .readdirSync(dir)
-    .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
-    .sort()
-    .map((f) => path.join(dir, f));
-  files.push(path.join(ROOT, 'lib', 'failure-converter.ts'));
+  const files = ['workflows', 'contract'].flatMap((dir) => sourcesUnder(path.join(ROOT, dir)));
   for (const file of files) hash.update(file.slice(ROOT.length)).update(fs.readFileSync(file));
   const sdk = JSON.parse(fs.readFileSync(require.resolve('@temporalio/workflow/package.json'), 'utf8')) as {
     version: string;
   };
   return hash.update(sdk.version).digest('hex');
+}
+
+function sourcesUnder(dir: string): string[] {
+  return fs
+    .readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
+    .sort()
+    .map((f) => path.join(dir, f));
 }
 
 /** The prebuilt bundle when it was built from the sources on disk, else undefined. */

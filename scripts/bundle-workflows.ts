@@ -12,7 +12,7 @@ async function main() {
   const { code } = await bundleWorkflowCode({
     workflowsPath: require.resolve('../workflows'),
     // The same failure converter as lib/worker.ts gives the worker (lib/codec.ts): failure messages are encrypted.
-    failureConverterPath: require.resolve('../lib/failure-converter'),
+    failureConverterPath: require.resolve('../contract/failure-converter'),
     logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: (m: string) => console.error(m) },
   });
   fs.mkdirSync(path.dirname(PREBUILT_BUNDLE), { recursive: true });

@@ -16,7 +16,7 @@ import type { Activities, TargetOutcome } from '../activities';
 import { loadDeliveryConfig } from '../lib/delivery-config';
 import { startNotificationWorkflow } from '../lib/start-notification';
 import { createTimeSkippingTemporal } from '../test/support/temporal';
-import { channelTaskQueue, rescheduleUpdate } from '../workflows/definitions';
+import { channelTaskQueue, rescheduleUpdate } from '../contract/workflows/notification.definitions';
 
 async function main() {
   const env = await createTimeSkippingTemporal();

@@ -10,11 +10,11 @@ import { createActivities } from '../activities';
 import { createProviderHealth } from '../activities/provider-health';
 import { ProviderRegistry } from '../activities/providers/registry';
 import { loadDeliveryConfig } from '../lib/delivery-config';
-import { newNotificationId, notificationWorkflowId } from '../lib/ids';
+import { newNotificationId, notificationWorkflowId } from '../contract/ids';
 import { startNotificationWorkflow } from '../lib/start-notification';
 import { createTestDatabase, type TestDatabase } from '../test/support/database';
 import { createTimeSkippingTemporal } from '../test/support/temporal';
-import { channelTaskQueue, preferencesChangedSignal } from './definitions';
+import { channelTaskQueue, preferencesChangedSignal } from '../contract/workflows/notification.definitions';
 
 jest.setTimeout(120_000);
 

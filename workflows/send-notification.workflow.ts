@@ -20,9 +20,8 @@ import {
   rescheduleUpdate,
   type NotificationPhase,
   type SendNotificationWorkflowInput,
-} from './definitions';
-
-const NON_RETRYABLE = ['InvalidRecipient', 'InvalidRequest', 'TemplateError', 'NotFound'];
+} from '../contract/workflows/notification.definitions';
+import { NON_RETRYABLE, NON_RETRYABLE_TYPES } from '../contract/failures';
 
 /**
  * Herald's database steps run as local activities, inside the workflow's own task: planning, recording answers and
@@ -35,7 +34,7 @@ const store = proxyLocalActivities<Activities>({
     initialInterval: '1 second',
     backoffCoefficient: 2,
     maximumInterval: '1 minute',
-    nonRetryableErrorTypes: NON_RETRYABLE,
+    nonRetryableErrorTypes: NON_RETRYABLE_TYPES,
   },
 });
 
@@ -67,7 +66,7 @@ function channelSenders(policy: DeliveryPolicy): Record<PlannedDelivery['channel
         ...(p.retry.maximumInterval ? { maximumInterval: p.retry.maximumInterval } : {}),
         // 0 in configuration: no attempt limit (the schedule-to-close timeout bounds the retries).
         ...(p.retry.maximumAttempts > 0 ? { maximumAttempts: p.retry.maximumAttempts } : {}),
-        nonRetryableErrorTypes: NON_RETRYABLE,
+        nonRetryableErrorTypes: NON_RETRYABLE_TYPES,
       },
     });
     return (deliveryIds) => sendChannel({ channel, deliveryIds });
@@ -76,7 +75,7 @@ function channelSenders(policy: DeliveryPolicy): Record<PlannedDelivery['channel
 }
 
 /** A dead target or a broken template is not the provider's fault: another provider would fail the same way. */
-const NO_FAILOVER = ['InvalidRecipient', 'TemplateError', 'NotFound'];
+const NO_FAILOVER: string[] = [NON_RETRYABLE.InvalidRecipient, NON_RETRYABLE.TemplateError, NON_RETRYABLE.NotFound];
 
 function failureOf(error: unknown): { errorType: string; message: string } {
   let cause = error instanceof ActivityFailure ? error.cause : error;
@@ -252,7 +251,10 @@ export async function sendNotification(input: SendNotificationWorkflowInput): Pr
         // Permanent (unknown template, missing variable, user gone): the activity has recorded why; nothing to send.
         phase = 'done';
         const cause = error instanceof ActivityFailure ? error.cause : error;
-        if (cause instanceof ApplicationFailure && (cause.nonRetryable || NON_RETRYABLE.includes(cause.type ?? ''))) {
+        if (
+          cause instanceof ApplicationFailure &&
+          (cause.nonRetryable || NON_RETRYABLE_TYPES.includes(cause.type ?? ''))
+        ) {
           return 'failed';
         }
         throw error;

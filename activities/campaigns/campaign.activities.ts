@@ -10,7 +10,9 @@ import { finishedOf, runCounters } from '../../lib/campaign-progress';
 import type { Db } from '../../lib/db';
 import type { Sql } from '../../lib/sql';
 import { COUNTER_SHARDS } from '../../lib/notification-outcome';
-import { audienceSchema, type CampaignRunStatus } from '../../lib/schemas';
+import { audienceSchema, type CampaignRunStatus } from '../../contract/schemas';
+import type { Channel } from '../../contract/channels';
+import { NON_RETRYABLE } from '../../contract/failures';
 
 export interface CampaignActivityDeps {
   db: Db;
@@ -97,7 +99,8 @@ export function createCampaignActivities({
     }): Promise<CampaignPageResult> {
       const context = Context.current();
       const campaign = await db.campaign.findUnique({ where: { id: input.campaignId } });
-      if (!campaign) throw ApplicationFailure.nonRetryable(`campaign ${input.campaignId} not found`, 'NotFound');
+      if (!campaign)
+        throw ApplicationFailure.nonRetryable(`campaign ${input.campaignId} not found`, NON_RETRYABLE.NotFound);
       const userIds = await fetchAudiencePage(
         db,
         audienceSchema.parse(campaign.audience),
@@ -126,9 +129,7 @@ export function createCampaignActivities({
                 userId,
                 template: campaign.templateId,
                 data: campaign.data as Record<string, unknown>,
-                ...(campaign.channels.length > 0
-                  ? { channels: campaign.channels as ('push' | 'sms' | 'email')[] }
-                  : {}),
+                ...(campaign.channels.length > 0 ? { channels: campaign.channels as Channel[] } : {}),
                 ...(campaign.category ? { category: campaign.category } : {}),
               },
               { campaignRunId: input.runId, templateVersion: input.templateVersion },

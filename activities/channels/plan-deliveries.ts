@@ -4,7 +4,7 @@
  * provider sends it. Used for a notification's first plan and for an escalation to one more channel, so both send
  * exactly the same message.
  */
-import { newDeliveryId } from '../../lib/ids';
+import { newDeliveryId } from '../../contract/ids';
 import type { Tracking } from '../../lib/tracking/tracking';
 import type { TrackingUrls } from '../../lib/tracking/tokens';
 import type { NotificationContext } from '../notification/load-context';

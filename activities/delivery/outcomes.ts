@@ -10,6 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { TS, type SqlQueryable } from '../../lib/sql';
 import { scrub } from '../delivery-failure';
+import { NON_RETRYABLE } from '../../contract/failures';
 
 export type TargetOutcome =
   | { deliveryId: string; outcome: 'sent'; providerMessageId?: string; at: number; recorded: boolean }
@@ -137,7 +138,7 @@ export async function recordOutcomes(
     await db.query(RECORD_SENT, [JSON.stringify(input), input.map((i) => i.id)]);
   }
   if (failed.length > 0) {
-    const dead = failed.filter((o) => o.errorType === 'InvalidRecipient');
+    const dead = failed.filter((o) => o.errorType === NON_RETRYABLE.InvalidRecipient);
     // Flag first: a retry after the failed status was written still flags (the statement reads the delivery only).
     if (dead.length > 0) {
       await db.query(RETIRE_TARGETS, [

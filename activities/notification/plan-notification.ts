@@ -12,12 +12,13 @@ import {
   TERMINAL_STATUSES,
   type NotificationStatus,
   type Preferences,
-} from '../../lib/schemas';
+} from '../../contract/schemas';
 import { TS, type Sql, type SqlQueryable } from '../../lib/sql';
 import { emailDeliveryId, planDeliveries, type DeliveryRow, type PlanDeps } from '../channels/plan-deliveries';
-import { NON_RETRYABLE, scrub } from '../delivery-failure';
+import { NON_RETRYABLE } from '../../contract/failures';
+import { scrub } from '../delivery-failure';
 import { quietHoursRelease } from '../preferences/quiet-hours';
-import { resolveChannels, type CategoryPolicy, type ChannelName } from '../preferences/resolve-channels';
+import { resolveChannels, type CategoryPolicy } from '../preferences/resolve-channels';
 import type { Channel } from '../providers/provider.types';
 import { pickLocale, renderChannels, TemplateRenderError } from '../templates/render';
 import { loadNotificationContext, type NotificationContext } from './load-context';
@@ -119,7 +120,7 @@ export function createNotificationPlanning(deps: NotificationPlanDeps) {
   }
 
   /** Loads, decides and renders; the caller writes. Throws a non-retryable failure for a permanent problem. */
-  async function render(ctx: NotificationContext, requested: ChannelName[] | undefined, skipPrefix?: string) {
+  async function render(ctx: NotificationContext, requested: Channel[] | undefined, skipPrefix?: string) {
     const fail = async (message: string, type: string) => {
       if (!skipPrefix && (await finishNotification(sql, ctx.id, 'failed', { at: clock().getTime(), error: message }))) {
         deps.onStatus?.('failed');
@@ -185,7 +186,7 @@ export function createNotificationPlanning(deps: NotificationPlanDeps) {
         return { kind: 'held', releaseAt };
       }
 
-      const rows = await render(ctx, ctx.channels.length > 0 ? (ctx.channels as ChannelName[]) : undefined);
+      const rows = await render(ctx, ctx.channels.length > 0 ? (ctx.channels as Channel[]) : undefined);
       const pending = rows.filter((r) => r.status === 'pending');
       const status: NotificationStatus = pending.length > 0 ? 'sending' : 'suppressed';
       const at = clock().getTime();

@@ -4,7 +4,9 @@
  * activity layer can turn it into a retryable or non-retryable Temporal failure without knowing the provider.
  */
 
-export type Channel = 'push' | 'sms' | 'email';
+import type { Channel } from '../../contract/channels';
+
+export type { Channel };
 export type PushProviderId = 'apns' | 'fcm';
 export type SmsProviderId = 'twilio' | 'vonage';
 export type EmailProviderId = 'sendgrid' | 'smtp';

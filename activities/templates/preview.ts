@@ -3,7 +3,7 @@
  * the figures that decide whether it is fit to send — SMS encoding and segments, push payload size against the
  * APNs/FCM limit, and every variable a real send would fail on.
  */
-import type { TemplateContent } from '../../lib/schemas';
+import type { TemplateContent } from '../../contract/schemas';
 import { composeEmail } from '../email/compose-email';
 import { pickLocale, renderPreview, resolveLocale, type MissingVariable } from './render';
 import { smsSegments, type SmsSegmentInfo } from './sms-segments';

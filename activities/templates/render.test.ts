@@ -1,4 +1,4 @@
-import type { TemplateContent } from '../../lib/schemas';
+import type { TemplateContent } from '../../contract/schemas';
 import {
   checkTemplateSyntax,
   pickLocale,

@@ -1,5 +1,5 @@
 import { Drop, Liquid } from 'liquidjs';
-import type { TemplateChannels, TemplateContent } from '../../lib/schemas';
+import type { TemplateChannels, TemplateContent } from '../../contract/schemas';
 
 /**
  * Strict: an undefined variable or filter is an error, never an empty string in a customer's message. `lenientIf`

@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { categoryInputSchema } from '../../lib/schemas';
+import { categoryInputSchema } from '../../contract/schemas';
 import type { createCategoryService } from '../services/categories.service';
 import { parseBody, parseId } from '../validate';
 

@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { statsQuerySchema, trackingEventInputSchema } from '../../lib/schemas';
+import { statsQuerySchema, trackingEventInputSchema } from '../../contract/schemas';
 import { validationError } from '../errors';
 import type { StatsService } from '../services/stats.service';
 import type { TrackingService } from '../services/tracking.service';

@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import type { Db } from '../../lib/db';
-import { rescheduleNotificationSchema, sendNotificationSchema } from '../../lib/schemas';
+import { rescheduleNotificationSchema, sendNotificationSchema } from '../../contract/schemas';
 import { HttpError } from '../errors';
 import type { NotificationService } from '../services/notifications.service';
 import { idempotencyKeyOf, parseBody, parseId } from '../validate';

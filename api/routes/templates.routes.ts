@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { templateInputSchema, templatePreviewInputSchema, templateVersionParamSchema } from '../../lib/schemas';
+import { templateInputSchema, templatePreviewInputSchema, templateVersionParamSchema } from '../../contract/schemas';
 import { validationError } from '../errors';
 import type { createTemplateService } from '../services/templates.service';
 import { parseBody, parseId } from '../validate';

@@ -5,7 +5,7 @@ import {
   preferencesSchema,
   userInputSchema,
   type BulkUsersResult,
-} from '../../lib/schemas';
+} from '../../contract/schemas';
 import { toUserView, type UserService } from '../services/users.service';
 import { parseBody, parseId } from '../validate';
 

@@ -7,7 +7,7 @@
  */
 import type { Db } from '../../lib/db';
 import { Prisma } from '../../lib/db';
-import type { StatsQuery, StatsView } from '../../lib/schemas';
+import type { StatsQuery, StatsView } from '../../contract/schemas';
 
 const GROUP_KEYS: Record<NonNullable<StatsQuery['groupBy']>, Prisma.Sql> = {
   channel: Prisma.sql`channel`,

@@ -2,7 +2,7 @@ import { previewTemplate } from '../../activities/templates/preview';
 import { checkTemplateSyntax } from '../../activities/templates/render';
 import type { Db } from '../../lib/db';
 import type { Prisma } from '../../lib/db';
-import { templateInputSchema, type TemplateContent, type TemplatePreviewInput } from '../../lib/schemas';
+import { templateInputSchema, type TemplateContent, type TemplatePreviewInput } from '../../contract/schemas';
 import { HttpError, notFound } from '../errors';
 
 export interface TemplateServiceOptions {

@@ -7,7 +7,7 @@ import type {
   TopicSubscribeResult,
   TopicSubscribersPage,
   TopicUnsubscribeResult,
-} from '../../lib/schemas';
+} from '../../contract/schemas';
 import { HttpError, notFound } from '../errors';
 
 type TopicRow = { key: string; name: string | null; createdAt: Date; updatedAt: Date };

@@ -4,7 +4,7 @@
  */
 import type { Db } from '../../lib/db';
 import { Prisma } from '../../lib/db';
-import { preferencesSchema, type TrackingEventInput, type TrackingEventResult } from '../../lib/schemas';
+import { preferencesSchema, type TrackingEventInput, type TrackingEventResult } from '../../contract/schemas';
 import { deliverySubject, recordTrackingEvent, type EventSubject } from '../../lib/tracking/events';
 import type { Tracking } from '../../lib/tracking/tracking';
 import { HttpError, notFound } from '../errors';

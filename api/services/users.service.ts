@@ -1,6 +1,6 @@
 import type { Db } from '../../lib/db';
 import { Prisma } from '../../lib/db';
-import { newDeviceId } from '../../lib/ids';
+import { newDeviceId } from '../../contract/ids';
 import {
   idSchema,
   preferencesSchema,
@@ -8,7 +8,7 @@ import {
   type BulkUserResult,
   type Preferences,
   type UserInput,
-} from '../../lib/schemas';
+} from '../../contract/schemas';
 import { notFound } from '../errors';
 
 type UserRow = Prisma.UserGetPayload<object>;

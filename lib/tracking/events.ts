@@ -8,7 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Db, Prisma } from '../db';
-import type { TRACKING_EVENT_TYPES } from '../schemas';
+import type { TRACKING_EVENT_TYPES } from '../../contract/schemas';
 
 export type TrackingEventType = (typeof TRACKING_EVENT_TYPES)[number];
 export type TrackingEventSource = 'herald' | 'pixel' | 'link' | 'api' | 'sendgrid' | 'twilio' | 'unsubscribe';

@@ -13,7 +13,7 @@ import { Writable } from 'node:stream';
 import type { Payload } from '@temporalio/common';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { ENCRYPTED_ENCODING, formatEncryptionKeys, generateEncryptionKey, KEY_ID_METADATA } from '../../lib/codec';
+import { ENCRYPTED_ENCODING, formatEncryptionKeys, generateEncryptionKey, KEY_ID_METADATA } from '../../contract/codec';
 import { createLogger } from '../../lib/logger';
 import { temporalBinary } from '../../lib/temporal-binaries';
 import { installTemporalRuntime } from '../../lib/temporal-runtime';

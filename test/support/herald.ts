@@ -4,7 +4,7 @@ import { Client } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ProviderRegistry } from '../../activities/providers/registry';
 import { createApp } from '../../api/app';
-import { AesGcmPayloadCodec, generateEncryptionKey, heraldClientDataConverter } from '../../lib/codec';
+import { AesGcmPayloadCodec, generateEncryptionKey, heraldClientDataConverter } from '../../contract/codec';
 import { configSecrets, loadConfig, type HeraldConfig } from '../../lib/config';
 import { createLogger, registerSecrets, type Logger } from '../../lib/logger';
 import { HeraldMetrics } from '../../lib/metrics';

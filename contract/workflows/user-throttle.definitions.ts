@@ -4,14 +4,13 @@
  * dependency-free, so the activity that asks and the workflow that answers share it.
  */
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import type { Channel } from '../channels';
 
 export const USER_THROTTLE_WORKFLOW = 'userThrottle';
 
-export type ThrottleChannel = 'push' | 'sms' | 'email';
-
 /** At most `limit` sends in any window of `perMs`, counting sends on `channel` and in `category` when they are set. */
 export interface ThrottleRule {
-  channel?: ThrottleChannel;
+  channel?: Channel;
   category?: string;
   limit: number;
   perMs: number;
@@ -22,7 +21,7 @@ export interface ThrottleRequest {
   requestId: string;
   category: string | null;
   /** Each channel the notification will be sent on, with the rules that apply to it and the over-limit policy. */
-  channels: { channel: ThrottleChannel; rules: ThrottleRule[]; policy: 'defer' | 'drop' }[];
+  channels: { channel: Channel; rules: ThrottleRule[]; policy: 'defer' | 'drop' }[];
   /** The workflow ends after this long without requests, once its windows are empty. */
   quietPeriodMs: number;
   /** Continue-as-new after this many requests in one run (or when Temporal suggests it). */
@@ -30,8 +29,7 @@ export interface ThrottleRequest {
 }
 
 export type ChannelGrant =
-  | { channel: ThrottleChannel; decision: 'send'; at: string }
-  | { channel: ThrottleChannel; decision: 'drop'; reason: string };
+  { channel: Channel; decision: 'send'; at: string } | { channel: Channel; decision: 'drop'; reason: string };
 
 export interface ThrottleAnswer {
   grants: ChannelGrant[];
@@ -40,7 +38,7 @@ export interface ThrottleAnswer {
 /** One reserved (or dropped) send. Plain JSON: it crosses continue-as-new. `at` in epoch milliseconds. */
 export interface ThrottleEntry {
   id: string;
-  channel: ThrottleChannel;
+  channel: Channel;
   category: string | null;
   at: number;
   dropped?: string;

@@ -3,7 +3,8 @@
  * Deterministic and dependency-free, so both sides of the wire can import it.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { NotificationStatus, SendNotificationInput } from '../lib/schemas';
+import type { Channel } from '../channels';
+import type { NotificationStatus, SendNotificationInput } from '../schemas';
 
 export const NOTIFICATION_WORKFLOW = 'sendNotification';
 
@@ -20,7 +21,7 @@ export interface SendNotificationWorkflowInput {
 
 export interface Escalation {
   afterMinutes: number;
-  channel: 'push' | 'sms' | 'email';
+  channel: Channel;
 }
 
 /**
@@ -30,7 +31,7 @@ export interface Escalation {
 export const notificationOpenedSignal = defineSignal('notificationOpened');
 
 /** The task queue a channel's provider calls run on: one per channel, each with its own server-enforced rate. */
-export function channelTaskQueue(baseTaskQueue: string, channel: 'push' | 'sms' | 'email'): string {
+export function channelTaskQueue(baseTaskQueue: string, channel: Channel): string {
   return `${baseTaskQueue}-${channel}`;
 }
 
