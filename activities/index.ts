@@ -4,13 +4,13 @@
  */
 import { Context } from '@temporalio/activity';
 import type { PrismaClient } from '../generated/prisma/client';
-import { acceptNotification, NotificationRejectedError } from '../lib/accept-notification';
-import type { DeliveryConfig } from '../lib/delivery-config';
-import type { Tracking } from '../lib/tracking/tracking';
-import type { ActivityMetrics } from '../lib/metrics';
-import { finishNotification } from '../lib/notification-outcome';
+import { acceptNotification, NotificationRejectedError } from '../domain/notifications/accept-notification';
+import type { DeliveryConfig } from '../platform/config/delivery';
+import type { Tracking } from '../domain/tracking/tracking';
+import type { ActivityMetrics } from '../platform/metrics';
+import { finishNotification } from '../domain/notifications/notification-outcome';
 import { idempotencyKeySchema, sendNotificationSchema, type NotificationStatus } from '../contract/schemas';
-import type { Sql } from '../lib/sql';
+import type { Sql } from '../platform/sql';
 import { createDeliveryControlActivities } from './delivery-control.activities';
 import { FINAL_STATUS, recordOutcomes, type TargetOutcome } from './delivery/outcomes';
 import { createChannelSender } from './delivery/send-channel';
@@ -21,7 +21,7 @@ import type { NotificationIntakeInput, NotificationIntakeResult } from '../contr
 
 export interface ActivityDeps {
   db: PrismaClient;
-  /** Plain SQL on the same database: the hot path's statements (lib/sql.ts). */
+  /** Plain SQL on the same database: the hot path's statements (platform/sql.ts). */
   sql: Sql;
   providers: ProviderRegistry;
   clock: () => Date;
@@ -31,7 +31,7 @@ export interface ActivityDeps {
   delivery: DeliveryConfig;
   /** Where provider outcomes are counted for the failure-rate alert (one per process). */
   health: ProviderHealth;
-  /** Prometheus counters and provider latency (lib/metrics.ts); absent in unit tests. */
+  /** Prometheus counters and provider latency (platform/metrics.ts); absent in unit tests. */
   metrics?: ActivityMetrics;
   /** Called when a courtesy record of provider answers fails (the workflow records them instead). */
   onRecordError?: (error: unknown) => void;

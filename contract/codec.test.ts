@@ -11,7 +11,7 @@ import {
   KEY_ID_METADATA,
   parseEncryptionKeys,
 } from './codec';
-import { ConfigError, loadConfig } from '../lib/config';
+import { ConfigError, loadPlatformConfig as loadConfig } from '../platform/config';
 
 const text = (bytes: Uint8Array | null | undefined) => Buffer.from(bytes ?? new Uint8Array()).toString();
 const original = defaultPayloadConverter.toPayload({ email: 'ada@example.com', phone: '+14155550100' });

@@ -13,8 +13,8 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { Worker } from '@temporalio/worker';
 import type { Activities, TargetOutcome } from '../activities';
-import { loadDeliveryConfig } from '../lib/delivery-config';
-import { startNotificationWorkflow } from '../lib/start-notification';
+import { loadDeliveryConfig } from '../platform/config/delivery';
+import { startNotificationWorkflow } from '../domain/notifications/start-notification';
 import { createTimeSkippingTemporal } from '../test/support/temporal';
 import { channelTaskQueue, rescheduleUpdate } from '../contract/workflows/notification.definitions';
 

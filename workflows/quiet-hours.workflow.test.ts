@@ -9,9 +9,9 @@ import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@t
 import { createActivities } from '../activities';
 import { createProviderHealth } from '../activities/provider-health';
 import { ProviderRegistry } from '../activities/providers/registry';
-import { loadDeliveryConfig } from '../lib/delivery-config';
+import { loadDeliveryConfig } from '../platform/config/delivery';
 import { newNotificationId, notificationWorkflowId } from '../contract/ids';
-import { startNotificationWorkflow } from '../lib/start-notification';
+import { startNotificationWorkflow } from '../domain/notifications/start-notification';
 import { createTestDatabase, type TestDatabase } from '../test/support/database';
 import { createTimeSkippingTemporal } from '../test/support/temporal';
 import { channelTaskQueue, preferencesChangedSignal } from '../contract/workflows/notification.definitions';

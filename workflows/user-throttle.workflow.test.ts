@@ -7,7 +7,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { userThrottleWorkflowId } from '../contract/ids';
-import { requestThrottleGrant } from '../lib/user-throttle';
+import { requestThrottleGrant } from '../activities/user-throttle';
 import { createLocalTemporal } from '../test/support/temporal';
 import { until } from '../test/support/until';
 import { decide, nextSlot } from './throttle-decision';

@@ -4,12 +4,16 @@
  */
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
-import { acceptNotification, CampaignRunClosedError, NotificationRejectedError } from '../../lib/accept-notification';
-import { fetchAudiencePage, countAudience } from '../../lib/audience';
-import { finishedOf, runCounters } from '../../lib/campaign-progress';
-import type { Db } from '../../lib/db';
-import type { Sql } from '../../lib/sql';
-import { COUNTER_SHARDS } from '../../lib/notification-outcome';
+import {
+  acceptNotification,
+  CampaignRunClosedError,
+  NotificationRejectedError,
+} from '../../domain/notifications/accept-notification';
+import { fetchAudiencePage, countAudience } from '../../domain/campaigns/audience';
+import { finishedOf, runCounters } from '../../domain/campaigns/campaign-progress';
+import type { Db } from '../../platform/db';
+import type { Sql } from '../../platform/sql';
+import { COUNTER_SHARDS } from '../../domain/notifications/notification-outcome';
 import { audienceSchema, type CampaignRunStatus } from '../../contract/schemas';
 import type { Channel } from '../../contract/channels';
 import { NON_RETRYABLE } from '../../contract/failures';

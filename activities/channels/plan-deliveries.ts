@@ -5,14 +5,14 @@
  * exactly the same message.
  */
 import { newDeliveryId } from '../../contract/ids';
-import type { Tracking } from '../../lib/tracking/tracking';
-import type { TrackingUrls } from '../../lib/tracking/tokens';
+import type { Tracking } from '../../domain/tracking/tracking';
+import type { TrackingUrls } from '../../domain/tracking/tokens';
 import type { NotificationContext } from '../notification/load-context';
-import { composeEmail } from '../email/compose-email';
+import { composeEmail } from '../../domain/templates/compose-email';
 import type { ChannelDecision } from '../preferences/resolve-channels';
 import type { Channel } from '../providers/provider.types';
 import type { ProviderRegistry } from '../providers/registry';
-import type { RenderedChannels } from '../templates/render';
+import type { RenderedChannels } from '../../domain/templates/render';
 import { LinkTable, rewriteTextLinks } from '../tracking/rewrite-links';
 
 export interface DeliveryRow {

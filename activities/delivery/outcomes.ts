@@ -8,7 +8,7 @@
  * workflow records whatever the activity could not, retried until the database is back.
  */
 import { randomBytes } from 'node:crypto';
-import { TS, type SqlQueryable } from '../../lib/sql';
+import { TS, type SqlQueryable } from '../../platform/sql';
 import { scrub } from '../delivery-failure';
 import { NON_RETRYABLE } from '../../contract/failures';
 
@@ -24,7 +24,7 @@ export type TargetOutcome =
 export type Recordable = Extract<TargetOutcome, { outcome: 'sent' | 'failed' }>;
 
 let sequence = 0;
-/** Tracking event ids as lib/tracking/events.ts makes them: time-ordered, then random. */
+/** Tracking event ids as domain/tracking/events.ts makes them: time-ordered, then random. */
 const eventId = () =>
   `tev_${Date.now().toString(36).padStart(9, '0')}${(sequence = (sequence + 1) % 1296).toString(36).padStart(2, '0')}` +
   randomBytes(6).toString('base64url');

@@ -4,8 +4,8 @@
  * workflow's task: the decision and the plan are recorded in its history without a round trip through the server.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import type { DeliveryConfig } from '../../lib/delivery-config';
-import { finishNotification } from '../../lib/notification-outcome';
+import type { DeliveryConfig } from '../../platform/config/delivery';
+import { finishNotification } from '../../domain/notifications/notification-outcome';
 import {
   preferencesSchema,
   templateInputSchema,
@@ -13,14 +13,14 @@ import {
   type NotificationStatus,
   type Preferences,
 } from '../../contract/schemas';
-import { TS, type Sql, type SqlQueryable } from '../../lib/sql';
+import { TS, type Sql, type SqlQueryable } from '../../platform/sql';
 import { emailDeliveryId, planDeliveries, type DeliveryRow, type PlanDeps } from '../channels/plan-deliveries';
 import { NON_RETRYABLE } from '../../contract/failures';
 import { scrub } from '../delivery-failure';
 import { quietHoursRelease } from '../preferences/quiet-hours';
 import { resolveChannels, type CategoryPolicy } from '../preferences/resolve-channels';
 import type { Channel } from '../providers/provider.types';
-import { pickLocale, renderChannels, TemplateRenderError } from '../templates/render';
+import { pickLocale, renderChannels, TemplateRenderError } from '../../domain/templates/render';
 import { loadNotificationContext, type NotificationContext } from './load-context';
 
 export interface PlannedDelivery {

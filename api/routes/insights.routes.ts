@@ -1,7 +1,7 @@
 /** Read-only series for the dashboard's overview: volume per channel over time, and the providers' health. */
 import { Router } from 'express';
-import type { Db } from '../../lib/db';
-import { Prisma } from '../../lib/db';
+import type { Db } from '../../platform/db';
+import { Prisma } from '../../platform/db';
 import {
   providerHealthQuerySchema,
   statsSeriesQuerySchema,

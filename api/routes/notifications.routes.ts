@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import type { Db } from '../../lib/db';
+import type { Db } from '../../platform/db';
 import { rescheduleNotificationSchema, sendNotificationSchema } from '../../contract/schemas';
 import { HttpError } from '../errors';
 import type { NotificationService } from '../services/notifications.service';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Db } from '../../lib/db';
+import type { Db } from '../../platform/db';
 import { newApiKeyId, newApiKeySecret } from '../../contract/ids';
 import type { ApiKeyInput, ApiKeyScope, ApiKeyView } from '../../contract/schemas';
 import { notFound } from '../errors';

@@ -8,9 +8,9 @@ import {
   type Client,
   type ScheduleSpec,
 } from '@temporalio/client';
-import { decodeCursor, encodeCursor } from '../../lib/audience';
-import { runCounters, toRunView, type RunCounters } from '../../lib/campaign-progress';
-import type { Db, Prisma } from '../../lib/db';
+import { decodeCursor, encodeCursor } from '../../domain/campaigns/audience';
+import { runCounters, toRunView, type RunCounters } from '../../domain/campaigns/campaign-progress';
+import type { Db, Prisma } from '../../platform/db';
 import { newCampaignId } from '../../contract/ids';
 import type {
   Audience,

@@ -1,5 +1,5 @@
-import type { Db } from '../../lib/db';
-import type { Prisma } from '../../lib/db';
+import type { Db } from '../../platform/db';
+import type { Prisma } from '../../platform/db';
 import type { CategoryInput } from '../../contract/schemas';
 import { notFound } from '../errors';
 

@@ -3,7 +3,7 @@
  * and record that a notification was opened (which ends an escalation's wait).
  */
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
-import type { Db, Prisma } from '../../lib/db';
+import type { Db, Prisma } from '../../platform/db';
 import { redriveWorkflowId } from '../../contract/ids';
 import type { BulkRetryInput, NotificationSummary, RedriveSkipped, RedriveStarted } from '../../contract/schemas';
 import { NOTIFICATION_WORKFLOW, notificationOpenedSignal } from '../../contract/workflows/notification.definitions';

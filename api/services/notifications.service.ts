@@ -1,9 +1,13 @@
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
-import type { Sql } from '../../lib/sql';
-import { acceptNotification, NotificationRejectedError, WorkflowStartError } from '../../lib/accept-notification';
-import type { Prisma, Db } from '../../lib/db';
+import type { Sql } from '../../platform/sql';
+import {
+  acceptNotification,
+  NotificationRejectedError,
+  WorkflowStartError,
+} from '../../domain/notifications/accept-notification';
+import type { Prisma, Db } from '../../platform/db';
 import { newEventKey } from '../../contract/ids';
-import { finishNotification } from '../../lib/notification-outcome';
+import { finishNotification } from '../../domain/notifications/notification-outcome';
 import {
   TERMINAL_STATUSES,
   type NotificationStatus,

@@ -1,7 +1,7 @@
-import { previewTemplate } from '../../activities/templates/preview';
-import { checkTemplateSyntax } from '../../activities/templates/render';
-import type { Db } from '../../lib/db';
-import type { Prisma } from '../../lib/db';
+import { previewTemplate } from '../../domain/templates/preview';
+import { checkTemplateSyntax } from '../../domain/templates/render';
+import type { Db } from '../../platform/db';
+import type { Prisma } from '../../platform/db';
 import { templateInputSchema, type TemplateContent, type TemplatePreviewInput } from '../../contract/schemas';
 import { HttpError, notFound } from '../errors';
 

@@ -1,5 +1,5 @@
-import type { Db } from '../../lib/db';
-import { Prisma } from '../../lib/db';
+import type { Db } from '../../platform/db';
+import { Prisma } from '../../platform/db';
 import { newDeviceId } from '../../contract/ids';
 import {
   idSchema,

@@ -7,9 +7,9 @@
  */
 import { createPublicKey, verify, type KeyObject } from 'node:crypto';
 import twilio from 'twilio';
-import type { Db } from '../../lib/db';
-import { deliverySubject, recordTrackingEvent, type TrackingEventType } from '../../lib/tracking/events';
-import { flagContact } from '../../activities/tracking/delivery-outcomes';
+import type { Db } from '../../platform/db';
+import { deliverySubject, recordTrackingEvent, type TrackingEventType } from '../../domain/tracking/events';
+import { flagContact } from '../../domain/tracking/delivery-outcomes';
 import { HttpError } from '../errors';
 
 type Subject = NonNullable<Awaited<ReturnType<typeof deliverySubject>>>;

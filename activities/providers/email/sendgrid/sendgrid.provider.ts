@@ -4,13 +4,9 @@ import { MailService } from '@sendgrid/mail';
 import type { EmailProvider, EmailRequest, FailureKind, SendResult } from '../../provider.types';
 import { ProviderError } from '../../provider.types';
 import { headerValue, requestFailure, retryAfterMs } from '../../transport-errors';
+import type { SendgridConfig } from './sendgrid.config';
 
-export interface SendgridEmailProviderOptions {
-  apiKey: string;
-  /** A verified sender: `addr@example.com` or `Name <addr@example.com>`. */
-  from: string;
-  /** Base URL (a proxy, the EU host or a local fake); defaults to https://api.sendgrid.com/. */
-  endpoint?: string;
+export interface SendgridEmailProviderOptions extends SendgridConfig {
   /** Per-request timeout; defaults to 10 s (the SDK's default is none: a stuck call would hang the activity). */
   timeoutMs?: number;
 }

@@ -4,12 +4,9 @@ import type { NodemailerError, SMTPPoolOptions, SMTPPoolSentMessageInfo, Transpo
 import type { EmailProvider, EmailRequest, FailureKind, SendResult } from '../../provider.types';
 import { ProviderError } from '../../provider.types';
 import { networkErrorCode } from '../../transport-errors';
+import type { SmtpConfig } from './smtp.config';
 
-export interface SmtpEmailProviderOptions {
-  /** `smtp://user:pass@host:587` (STARTTLS when offered) or `smtps://user:pass@host:465` (implicit TLS). */
-  url: string;
-  /** `addr@example.com` or `Name <addr@example.com>`; its domain also names our Message-IDs. */
-  from: string;
+export interface SmtpEmailProviderOptions extends SmtpConfig {
   tls?: { rejectUnauthorized?: boolean; caPem?: string };
   /** Connect, greeting and socket-inactivity timeout; defaults to 30 s (nodemailer's connect default is 2 min). */
   timeoutMs?: number;

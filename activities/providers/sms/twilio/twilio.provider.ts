@@ -5,14 +5,9 @@ import TwilioServiceException from 'twilio/lib/base/TwilioServiceException';
 import type { FailureKind, SendResult, SmsProvider, SmsRequest } from '../../provider.types';
 import { ProviderError } from '../../provider.types';
 import { headerValue, requestFailure, retryAfterMs } from '../../transport-errors';
+import type { TwilioConfig } from './twilio.config';
 
-export interface TwilioSmsProviderOptions {
-  accountSid: string;
-  authToken: string;
-  /** E.164 number, short code or alphanumeric sender id owned by the account. */
-  from: string;
-  /** REST base URL (a proxy, a regional host or a local fake); defaults to https://api.twilio.com. */
-  endpoint?: string;
+export interface TwilioSmsProviderOptions extends TwilioConfig {
   /** Per-request timeout; defaults to 10 s so that a stuck call ends well inside the activity's timeout. */
   timeoutMs?: number;
   /** Delivery receipts go here; the delivery id is appended as `herald_delivery_id` (see send()). */

@@ -3,14 +3,9 @@ import { Vonage } from '@vonage/server-sdk';
 import type { FailureKind, SendResult, SmsProvider, SmsRequest } from '../../provider.types';
 import { ProviderError } from '../../provider.types';
 import { requestFailure, retryAfterMs } from '../../transport-errors';
+import type { VonageConfig } from './vonage.config';
 
-export interface VonageSmsProviderOptions {
-  apiKey: string;
-  apiSecret: string;
-  /** E.164 number (with or without +) or alphanumeric sender id. */
-  from: string;
-  /** REST base URL (a proxy or a local fake); defaults to https://rest.nexmo.com. */
-  endpoint?: string;
+export interface VonageSmsProviderOptions extends VonageConfig {
   /** Per-request timeout; defaults to 10 s so that a stuck call ends well inside the activity's timeout. */
   timeoutMs?: number;
 }
