@@ -11,7 +11,8 @@ import type { Db } from '../platform/db';
 import type { Sql } from '../platform/sql';
 import type { Tracking } from '../domain/tracking/tracking';
 import { channelTaskQueue } from '../contract/workflows/notification.definitions';
-import { loadDeliveryConfig, type DeliveryConfig } from '../platform/config/delivery';
+import type { DeliveryConfig } from '../platform/config/delivery';
+import { CHANNELS } from '../contract/channels';
 import type { ActivityMetrics } from '../platform/metrics';
 
 export interface HeraldWorkerOptions {
@@ -24,8 +25,8 @@ export interface HeraldWorkerOptions {
   providers: ProviderRegistry;
   /** Tracking links, open pixel, List-Unsubscribe and the email layout (absent: messages go out as rendered). */
   tracking?: Tracking;
-  /** Per-channel rates, concurrency and retry policies, throttle rules (defaults when absent). */
-  delivery?: DeliveryConfig;
+  /** Per-channel rates, concurrency and retry policies, throttle rules. */
+  delivery: DeliveryConfig;
   /** Payload encryption (contract/codec.ts); the API's client must use the same keys. */
   codec?: AesGcmPayloadCodec;
   metrics?: ActivityMetrics;
@@ -45,8 +46,6 @@ export interface HeraldWorker {
   shutdown(): void;
 }
 
-const CHANNELS = ['push', 'sms', 'email'] as const;
-
 /**
  * Herald's workers. The workflows come from the prebuilt bundle (scripts/bundle-workflows.ts: built into the image, and
  * by `npm run setup`) when it was built from the sources on disk, else from the source (server/workflow-bundle.ts), so a
@@ -58,7 +57,7 @@ const CHANNELS = ['push', 'sms', 'email'] as const;
  * must be given the same rate: the server keeps the last poller's value.
  */
 export async function createHeraldWorker(options: HeraldWorkerOptions): Promise<HeraldWorker> {
-  const delivery = options.delivery ?? loadDeliveryConfig({});
+  const { delivery } = options;
   const prebuilt = options.workflowBundle ? undefined : freshPrebuiltBundle();
   const workflows = options.workflowBundle
     ? { workflowBundle: options.workflowBundle }

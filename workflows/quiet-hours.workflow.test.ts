@@ -41,6 +41,9 @@ beforeAll(async () => {
     clock: () => new Date(),
     delivery: loadDeliveryConfig({}),
     health: createProviderHealth({ db: db.prisma, alerts: loadDeliveryConfig({}).alerts, clock: () => new Date() }),
+    tracking: undefined,
+    metrics: undefined,
+    onRecordError: undefined,
   });
   workers = [
     await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities }),

@@ -5,6 +5,7 @@ import type { EmailProvider, EmailRequest, FailureKind, SendResult } from '../..
 import { ProviderError } from '../../provider.types';
 import { networkErrorCode } from '../../transport-errors';
 import type { SmtpConfig } from './smtp.config';
+import { redact } from '../../../../platform/redact';
 
 export interface SmtpEmailProviderOptions extends SmtpConfig {
   tls?: { rejectUnauthorized?: boolean; caPem?: string };
@@ -95,7 +96,9 @@ function toProviderError(err: unknown, to: string): unknown {
   if (!kind) return err;
   // A refused connection arrives as ESOCKET with the system's code kept aside: report the more telling one.
   const reported = CONNECTION_CODES.has(code) ? (networkErrorCode({ code: e.originalCode }) ?? code) : code;
-  const message = scrub(`SMTP ${e.command ? `${e.command} ` : ''}failed (${reported}): ${e.message}`, to);
+  const message = redact(`SMTP ${e.command ? `${e.command} ` : ''}failed (${reported}): ${e.message}`, {
+    values: [to],
+  });
   return new ProviderError(kind, reported, message, reply ? { status: reply } : {});
 }
 
@@ -136,6 +139,3 @@ function enhancedSubject(response: string | undefined): number | undefined {
 }
 
 /** Servers quote addresses in their replies ("550 5.1.1 <ada@example.com>: unknown"); our records must not. */
-function scrub(text: string, to: string): string {
-  return (to ? text.split(to).join('[redacted]') : text).replace(/[^\s<>"'@]+@[^\s<>"']+/g, '[redacted]');
-}

@@ -7,6 +7,7 @@ import type { ProviderOptions, ResponseFailure } from '@parse/node-apn';
 import { ProviderError } from '../../provider.types';
 import type { FailureKind, PushProvider, PushRequest, SendResult } from '../../provider.types';
 import type { ApnsConfig } from './apns.config';
+import { redact } from '../../../../platform/redact';
 
 export interface ApnsPushProviderOptions extends ApnsConfig {
   /**
@@ -145,7 +146,7 @@ function classify(status: number, reason: string): FailureKind {
 
 /** The SDK reports failures as plain objects: `{status, response: {reason}}`, `{status, error}` or `{error}`. */
 function toProviderError(failure: ResponseFailure | undefined, deviceToken: string): ProviderError {
-  const scrub = (text: string) => (deviceToken ? text.split(deviceToken).join('<device token>') : text);
+  const scrub = (text: string) => redact(text, { values: [deviceToken] });
   if (failure === undefined) {
     return new ProviderError('transient', 'NoResult', 'APNs SDK returned neither a success nor a failure');
   }

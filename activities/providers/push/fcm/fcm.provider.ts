@@ -15,6 +15,7 @@ import type { FailureKind, PushProvider, PushRequest, SendResult } from '../../p
 import { ServiceAccountCredential, TokenExchangeError } from './service-account.credential';
 import type { ServiceAccountKey } from './service-account.credential';
 import type { FcmConfig } from './fcm.config';
+import { redact } from '../../../../platform/redact';
 
 export interface FcmPushProviderOptions extends Omit<FcmConfig, 'credentials'> {
   /** The service-account JSON key (`client_email`, `private_key`, ...). */
@@ -207,7 +208,7 @@ function classify(code: string, message: string): FailureKind {
 }
 
 function toProviderError(error: unknown, deviceToken: string): ProviderError {
-  const scrub = (text: string) => (deviceToken ? text.split(deviceToken).join('<device token>') : text);
+  const scrub = (text: string) => redact(text, { values: [deviceToken] });
   if (error instanceof TokenExchangeError) {
     return new ProviderError(
       error.kind,
