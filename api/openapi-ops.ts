@@ -8,7 +8,7 @@ import {
   idSchema,
   taskQueueStatsSchema,
 } from '../contract/schemas';
-import { providerHealthSchema, SERIES_BUCKETS, statsSeriesSchema } from './insights.schemas';
+import { providerHealthSchema, SERIES_BUCKETS, statsSeriesSchema } from '../contract/schemas/insights.schemas';
 import { codecPayloadsSchema } from './routes/codec.routes';
 
 const json = (schema: z.ZodType, description: string) => ({ description, content: { 'application/json': { schema } } });

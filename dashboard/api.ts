@@ -21,7 +21,7 @@ import type {
   UserErasure,
 } from '../client/types';
 import type { ApiKeyScope, ApiKeyView } from '../contract/schemas';
-import type { ProviderHealthView, StatsSeries } from '../api/insights.schemas';
+import type { ProviderHealthView, StatsSeries } from '../contract/schemas/insights.schemas';
 
 const KEY = 'herald.apiKey';
 

@@ -17,6 +17,7 @@ export interface RedactOptions {
 export function redact(text: string, { values = [], max }: RedactOptions = {}): string {
   let out = text;
   for (const value of values) if (value) out = out.split(value).join('[redacted]');
-  out = out.replace(EMAIL, '[email]').replace(PHONE, '[number]');
+  // Seven digits at least, as the shortest phone numbers have: an SMTP status ("550 5.1.1") is not one.
+  out = out.replace(EMAIL, '[email]').replace(PHONE, (run) => (run.replace(/\D/g, '').length >= 7 ? '[number]' : run));
   return max === undefined ? out : out.slice(0, max);
 }

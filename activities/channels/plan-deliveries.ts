@@ -13,7 +13,7 @@ import type { ChannelDecision } from '../preferences/resolve-channels';
 import type { Channel } from '../providers/provider.types';
 import type { ProviderRegistry } from '../providers/registry';
 import type { RenderedChannels } from '../../domain/templates/render';
-import { LinkTable, rewriteTextLinks } from '../tracking/rewrite-links';
+import { LinkTable, rewriteTextLinks } from '../../domain/tracking/rewrite-links';
 
 export interface DeliveryRow {
   id: string;

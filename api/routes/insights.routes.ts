@@ -7,7 +7,7 @@ import {
   statsSeriesQuerySchema,
   type ProviderHealthView,
   type StatsSeries,
-} from '../insights.schemas';
+} from '../../contract/schemas/insights.schemas';
 import { validationError } from '../errors';
 
 type SeriesRow = { at: Date; channel: string | null; sent: bigint; delivered: bigint; failed: bigint };

@@ -13,3 +13,4 @@ export * from './api-keys.schemas';
 export * from './ops.schemas';
 export * from './topics.schemas';
 export * from './campaigns.schemas';
+export * from './insights.schemas';

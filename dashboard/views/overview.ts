@@ -1,6 +1,6 @@
 /** Volume and failures per channel over time, the rates, queue backlog and provider health for a chosen range. */
 import uPlot from 'uplot';
-import type { StatsSeries } from '../../api/insights.schemas';
+import type { StatsSeries } from '../../contract/schemas/insights.schemas';
 import type { Ctx } from '../context';
 import { field, h, percent, section, select, table } from '../dom';
 

@@ -5,7 +5,7 @@
  */
 import { Liquid } from 'liquidjs';
 import type { TrackingUrls } from '../tracking/tokens';
-import { LinkTable, rewriteHtmlLinks, rewriteTextLinks } from '../../activities/tracking/rewrite-links';
+import { LinkTable, rewriteHtmlLinks, rewriteTextLinks } from '../tracking/rewrite-links';
 import { htmlToText } from './html-to-text';
 
 /** The layout is the operator's own HTML: it writes `{{ content }}` unescaped and may use the variables below. */

@@ -4,7 +4,7 @@
  * wherever it appears (HTML and text parts alike). `<a data-herald-no-track href=…>` is left alone, and so is the
  * unsubscribe link.
  */
-import { decodeEntities } from '../../domain/templates/html-to-text';
+import { decodeEntities } from '../templates/html-to-text';
 
 /** More than this many distinct links in one message are left untracked (an index stays at two characters). */
 export const MAX_TRACKED_LINKS = 100;
