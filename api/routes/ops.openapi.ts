@@ -7,9 +7,9 @@ import {
   errorSchema,
   idSchema,
   taskQueueStatsSchema,
-} from '../contract/schemas';
-import { providerHealthSchema, SERIES_BUCKETS, statsSeriesSchema } from '../contract/schemas/insights.schemas';
-import { codecPayloadsSchema } from './routes/codec.routes';
+} from '../../contract/schemas';
+import { providerHealthSchema, SERIES_BUCKETS, statsSeriesSchema } from '../../contract/schemas/insights.schemas';
+import { codecPayloadsSchema } from './codec.routes';
 
 const json = (schema: z.ZodType, description: string) => ({ description, content: { 'application/json': { schema } } });
 const codecPayloads = codecPayloadsSchema.meta({ id: 'CodecPayloads' });

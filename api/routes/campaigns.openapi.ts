@@ -23,7 +23,7 @@ import {
   topicSubscribersInputSchema,
   topicSubscribersPageSchema,
   topicUnsubscribeResultSchema,
-} from '../contract/schemas';
+} from '../../contract/schemas';
 
 type Route = (config: Omit<RouteConfig, 'security'>) => void;
 type Json = (schema: z.ZodType, description: string) => { description: string; content: object };
