@@ -11,6 +11,19 @@ export interface TemplateServiceOptions {
   publicUrl?: string;
 }
 
+/** A template that does not parse is refused as a whole: 422, naming the field, line and column. */
+function assertSyntax(content: TemplateContent): void {
+  const problem = checkTemplateSyntax(content);
+  if (problem) {
+    throw new HttpError(
+      422,
+      'template_syntax_error',
+      `${problem.field}: line ${problem.line}, column ${problem.column}: ${problem.message}`,
+      problem,
+    );
+  }
+}
+
 export function createTemplateService(db: Db, options: TemplateServiceOptions = {}) {
   async function version(id: string, wanted?: number) {
     const template = await db.template.findUnique({ where: { id } });
@@ -35,15 +48,7 @@ export function createTemplateService(db: Db, options: TemplateServiceOptions = 
 
   /** A draft is checked like a save (422 on a syntax error); its version is the one it would follow (0: none yet). */
   async function draft(id: string, content: TemplateContent) {
-    const problem = checkTemplateSyntax(content);
-    if (problem) {
-      throw new HttpError(
-        422,
-        'template_syntax_error',
-        `${problem.field}: line ${problem.line}, column ${problem.column}: ${problem.message}`,
-        problem,
-      );
-    }
+    assertSyntax(content);
     const template = await db.template.findUnique({ where: { id } });
     return { number: template?.currentVersion ?? 0, content };
   }
@@ -51,15 +56,7 @@ export function createTemplateService(db: Db, options: TemplateServiceOptions = 
   return {
     /** Every save is a new immutable version; notifications keep rendering the version they were accepted with. */
     async put(id: string, content: TemplateContent) {
-      const problem = checkTemplateSyntax(content);
-      if (problem) {
-        throw new HttpError(
-          422,
-          'template_syntax_error',
-          `${problem.field}: line ${problem.line}, column ${problem.column}: ${problem.message}`,
-          problem,
-        );
-      }
+      assertSyntax(content);
       return db.$transaction(async (tx) => {
         const current = await tx.template.findUnique({ where: { id } });
         const version = (current?.currentVersion ?? 0) + 1;
