@@ -8,6 +8,7 @@ import type { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { channelTaskQueue } from '../contract/workflows/notification.definitions';
 import type { QueueStat } from '../platform/metrics';
+import { CHANNELS } from '../contract/channels';
 
 export type QueueStatView = QueueStat;
 
@@ -23,13 +24,7 @@ function seconds(duration: { seconds?: unknown; nanos?: number | null } | null |
 
 /** Herald's own task queues: workflows on the main one, provider calls on one per channel. */
 export function heraldTaskQueues(taskQueue: string, extra: string[] = []): string[] {
-  return [
-    ...new Set([
-      taskQueue,
-      ...(['push', 'sms', 'email'] as const).map((c) => channelTaskQueue(taskQueue, c)),
-      ...extra,
-    ]),
-  ];
+  return [...new Set([taskQueue, ...CHANNELS.map((c) => channelTaskQueue(taskQueue, c)), ...extra])];
 }
 
 export function createQueueMonitor(connection: Connection, namespace: string, taskQueues: string[]) {

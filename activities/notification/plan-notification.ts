@@ -22,6 +22,7 @@ import { resolveChannels, type CategoryPolicy } from '../preferences/resolve-cha
 import type { Channel } from '../providers/provider.types';
 import { pickLocale, renderChannels, TemplateRenderError } from '../../domain/templates/render';
 import { loadNotificationContext, type NotificationContext } from './load-context';
+import { CHANNELS } from '../../contract/channels';
 
 export interface PlannedDelivery {
   deliveryId: string;
@@ -131,7 +132,7 @@ export function createNotificationPlanning(deps: NotificationPlanDeps) {
     if (!ctx.template) throw await fail(`template ${ctx.templateId} not found`, NON_RETRYABLE.TemplateError);
     const channels = pickLocale(templateInputSchema.parse(ctx.template), ctx.user.locale);
     const decisions = resolveChannels({
-      templateChannels: (['push', 'sms', 'email'] as const).filter((c) => channels[c] !== undefined),
+      templateChannels: CHANNELS.filter((c) => channels[c] !== undefined),
       requested,
       category: categoryOf(ctx),
       preferences: preferencesOf(ctx),

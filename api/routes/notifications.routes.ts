@@ -2,6 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { Db } from '../../platform/db';
 import {
+  channelSchema,
   acceptedSchema,
   bulkRetrySchema,
   errorSchema,
@@ -41,7 +42,7 @@ export function notificationsRoutes(notifications: NotificationService): Router 
 
 export const outboxQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(50),
-  channel: z.enum(['push', 'sms', 'email']).optional(),
+  channel: channelSchema.optional(),
 });
 
 /** What the outbox "provider" received: the messages Herald would have sent, newest first. */
