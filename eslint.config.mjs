@@ -32,6 +32,34 @@ const nodeBuiltins = [
   'zlib',
 ];
 
+/**
+ * The house plan (README "Architecture"): imports only run down. server/ (composition roots) → api/, client/ →
+ * workflows/ → activities/ → domain/ → platform/, contract/ → prisma/. Tests, scripts and bench may import anything.
+ */
+const layers = ['server', 'api', 'client', 'workflows', 'activities', 'domain', 'platform', 'contract', 'dashboard'];
+const below = {
+  server: [],
+  api: ['server', 'client', 'workflows', 'activities'],
+  client: ['server', 'api', 'workflows', 'activities', 'domain', 'platform', 'prisma', 'generated'],
+  // workflows/ import activity types only: the no-restricted-imports rule below.
+  workflows: ['server', 'api', 'client', 'domain', 'platform', 'prisma', 'generated'],
+  activities: ['server', 'api', 'client', 'workflows'],
+  domain: ['server', 'api', 'client', 'workflows', 'activities'],
+  platform: ['server', 'api', 'client', 'workflows', 'activities', 'domain'],
+  contract: ['server', 'api', 'client', 'workflows', 'activities', 'domain', 'platform', 'prisma', 'generated'],
+  dashboard: ['server', 'api', 'workflows', 'activities', 'domain', 'platform', 'prisma', 'generated'],
+};
+/** Pure parsers of provider webhooks live in their provider's folder; the API's webhook routes read them. */
+const webhookParsers = ['./providers/email/sendgrid/sendgrid.webhook.ts', './providers/sms/twilio/twilio.webhook.ts'];
+const boundaryZones = layers.flatMap((layer) =>
+  below[layer].map((from) => ({
+    target: `./${layer}`,
+    from: `./${from}`,
+    ...(layer === 'api' && from === 'activities' ? { except: webhookParsers } : {}),
+    message: `${layer}/ must not import ${from}/: imports only run down (README "Architecture").`,
+  })),
+);
+
 export default tseslint.config(
   {
     ignores: [
@@ -52,12 +80,20 @@ export default tseslint.config(
     files: ['**/*.ts'],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     plugins: { 'import-x': importX },
+    // Resolves relative imports to .ts files, so the path rules (no-cycle, no-restricted-paths) see them.
+    settings: { 'import-x/resolver-next': [importX.createNodeResolver({ extensions: ['.ts', '.js', '.json'] })] },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/consistent-type-imports': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'import-x/no-cycle': 'error',
     },
+  },
+  {
+    // The rooms and their order: no arrow runs back up. Tests are wiring, like the composition roots.
+    files: ['**/*.ts'],
+    ignores: ['**/*.test.ts', 'test/**', 'scripts/**', 'bench/**'],
+    rules: { 'import-x/no-restricted-paths': ['error', { basePath: import.meta.dirname, zones: boundaryZones }] },
   },
   {
     // Workflows are deterministic orchestration: no Node built-ins, no I/O, no activity code (types only).
@@ -73,7 +109,7 @@ export default tseslint.config(
           ]),
           patterns: [
             {
-              group: ['../activities', '../activities/*', '../../activities/*', '../lib/*', '../api/*', '@prisma/*'],
+              group: ['../activities', '../activities/*', '../../activities/*', '@prisma/*'],
               allowTypeImports: true,
               message: 'Workflows import activity types only (import type).',
             },
@@ -103,8 +139,8 @@ export default tseslint.config(
                 '../packages/client/src/temporal-peer',
                 '@herald/contract/codec',
                 '@herald/contract/ids',
-                '../lib/codec',
-                '../lib/ids',
+                '../contract/codec',
+                '../contract/ids',
               ],
               message: 'Node-only modules: the dashboard uses the HTTP transport and its call modules.',
             },

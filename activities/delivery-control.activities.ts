@@ -4,9 +4,9 @@
  */
 import { Context } from '@temporalio/activity';
 import type { PrismaClient } from '../generated/prisma/client';
-import type { DeliveryConfig } from '../lib/delivery-config';
-import { requestThrottleGrant } from '../lib/user-throttle';
-import type { ChannelGrant, ThrottleRequest } from '../workflows/user-throttle.definitions';
+import type { DeliveryConfig } from '../platform/config/delivery';
+import { requestThrottleGrant } from './user-throttle';
+import type { ChannelGrant, ThrottleRequest } from '../contract/workflows/user-throttle.definitions';
 import { scrub } from './delivery-failure';
 import type { DeliveryPolicy, PlannedDelivery } from './notification/plan-notification';
 import type { Channel } from './providers/provider.types';

@@ -1,20 +1,11 @@
 import { ApplicationFailure } from '@temporalio/common';
+import { NON_RETRYABLE } from '../contract/failures';
 import { ProviderError } from './providers/provider.types';
-
-/** Failure types that the workflows' retry policies list as non-retryable. */
-export const NON_RETRYABLE = {
-  InvalidRecipient: 'InvalidRecipient',
-  InvalidRequest: 'InvalidRequest',
-  TemplateError: 'TemplateError',
-  NotFound: 'NotFound',
-} as const;
-
-const EMAIL = /[^\s@<>"']+@[^\s@<>"']+\.[^\s@<>"']+/g;
-const PHONE = /\+?\d[\d\s().-]{6,}\d/g;
+import { redact } from '../platform/redact';
 
 /** Failure messages end up in workflow histories: never let a contact detail through. */
 export function scrub(message: string): string {
-  return message.replace(EMAIL, '[email]').replace(PHONE, '[number]').slice(0, 500);
+  return redact(message, { max: 500 });
 }
 
 /**

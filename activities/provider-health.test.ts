@@ -4,7 +4,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { loadDeliveryConfig } from '../lib/delivery-config';
+import { loadDeliveryConfig } from '../platform/config/delivery';
 import { createTestDatabase, type TestDatabase } from '../test/support/database';
 import { createProviderHealth, type ProviderAlertPayload } from './provider-health';
 import { until } from '../test/support/until';

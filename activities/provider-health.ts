@@ -9,7 +9,7 @@
  * second, and a worker killed with -9 loses at most its last second of counts; `close()` flushes on shutdown.
  */
 import type { PrismaClient } from '../generated/prisma/client';
-import type { DeliveryConfig } from '../lib/delivery-config';
+import type { DeliveryConfig } from '../platform/config/delivery';
 
 const BUCKET_MS = 60_000;
 const FLUSH_MS = 1_000;

@@ -1,12 +1,12 @@
 import type { Client } from '@temporalio/client';
 import express, { type Express, type RequestHandler } from 'express';
-import type { AesGcmPayloadCodec } from '../lib/codec';
-import type { Sql } from '../lib/sql';
-import type { Db } from '../lib/db';
-import type { Logger } from '../lib/logger';
-import { createTracking, type Tracking } from '../lib/tracking/tracking';
-import type { HeraldMetrics } from '../lib/metrics';
-import type { QueueStatView } from '../lib/queue-monitor';
+import type { AesGcmPayloadCodec } from '../contract/codec';
+import type { Sql } from '../platform/sql';
+import type { Db } from '../platform/db';
+import type { Logger } from '../platform/logger';
+import { createTracking, type Tracking } from '../domain/tracking/tracking';
+import type { HeraldMetrics } from '../platform/metrics';
+import type { QueueStat as QueueStatView } from '../platform/metrics';
 import { createAuthenticator, requireApiKey } from './auth';
 import { allowedMethods } from './allowed-methods';
 import { errorHandler, HttpError } from './errors';
@@ -39,11 +39,11 @@ import { createTrackingService } from './services/tracking.service';
 import { createUserService } from './services/users.service';
 import { createWebhookService } from './services/webhooks.service';
 import { createInbox, type InboxDeps } from './inbox/inbox.routes';
-import { defaultInboxConfig } from '../lib/inbox/config';
+import { defaultInboxConfig } from '../platform/config/inbox';
 
 export interface AppDeps {
   db: Db;
-  /** Plain SQL on the same database: accepting a notification (lib/sql.ts). */
+  /** Plain SQL on the same database: accepting a notification (platform/sql.ts). */
   sql: Sql;
   temporal: Client;
   taskQueue: string;

@@ -5,8 +5,8 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Request, RequestHandler } from 'express';
-import type { Db } from '../lib/db';
-import type { ApiKeyScope } from '../lib/schemas';
+import type { Db } from '../platform/db';
+import type { ApiKeyScope } from '../contract/schemas';
 import { HttpError } from './errors';
 import { hashApiKey } from './services/api-keys.service';
 

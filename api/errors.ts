@@ -1,7 +1,7 @@
 import type { ErrorRequestHandler } from 'express';
 import { ZodError } from 'zod';
-import { isDatabaseUnavailable } from '../lib/db';
-import type { Logger } from '../lib/logger';
+import { isDatabaseUnavailable } from '../platform/db';
+import type { Logger } from '../platform/logger';
 
 /** An error the caller can act on: a 4xx with a machine-readable code (or a 5xx that is Herald's fault). */
 export class HttpError extends Error {

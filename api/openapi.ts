@@ -1,37 +1,17 @@
 import { OpenApiGeneratorV31, OpenAPIRegistry, type RouteConfig } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
-import {
-  idempotencyKeySchema,
-  acceptedSchema,
-  bulkRetrySchema,
-  bulkUsersSchema,
-  categoryInputSchema,
-  categorySchema,
-  deviceInputSchema,
-  deviceSchema,
-  errorSchema,
-  idSchema,
-  listNotificationsQuerySchema,
-  notificationPageSchema,
-  notificationSchema,
-  preferencesSchema,
-  redriveResultSchema,
-  sendNotificationSchema,
-  statsQuerySchema,
-  statsSchema,
-  templateInputSchema,
-  templatePreviewInputSchema,
-  templatePreviewSchema,
-  templateSchema,
-  templateVersionsSchema,
-  trackingEventInputSchema,
-  userInputSchema,
-  userSchema,
-} from '../lib/schemas';
-import { outboxQuerySchema } from './routes/notifications.routes';
-import { TRACKING_TOKEN } from './routes/tracking.routes';
-import { registerOperationsPaths } from './openapi-ops';
-import { registerCampaignRoutes } from './openapi-campaigns';
+import { errorSchema, idSchema } from '../contract/schemas';
+import type { OpenApiKit } from './openapi-kit';
+import { registerCategoriesOpenApi } from './routes/categories.routes';
+import { registerEventsOpenApi } from './routes/events.routes';
+import { registerInsightsOpenApi } from './routes/insights.routes';
+import { registerNotificationsOpenApi } from './routes/notifications.routes';
+import { registerTemplatesOpenApi } from './routes/templates.routes';
+import { registerTrackingOpenApi } from './routes/tracking.routes';
+import { registerUsersOpenApi } from './routes/users.routes';
+import { registerWebhooksOpenApi } from './routes/webhooks.routes';
+import { registerOperationsPaths } from './routes/ops.openapi';
+import { registerCampaignRoutes } from './routes/campaigns.openapi';
 import { registerInboxPaths } from './inbox/openapi-inbox';
 
 /** Generated from the same zod schemas that validate requests, so the document cannot drift from the code. */
@@ -55,282 +35,22 @@ export function buildOpenApiDocument(publicUrl: string) {
     content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
   });
   const path = (name: string) => z.object({ [name]: idSchema });
-  const route = (config: Omit<RouteConfig, 'security'>) =>
+  const route = (config: Omit<RouteConfig, 'security'>) => {
     registry.registerPath({ security: [{ [bearer.name]: [] }], ...withBody(config) } as RouteConfig);
+  };
+  const kit: OpenApiKit = { registry, route, json, errors, path };
 
-  route({
-    method: 'put',
-    path: '/v1/users/{userId}',
-    summary: 'Create or update a user',
-    request: { params: path('userId'), body: { content: { 'application/json': { schema: userInputSchema } } } },
-    responses: { 200: json(userSchema, 'Updated'), 201: json(userSchema, 'Created'), ...errors },
-  });
-  route({
-    method: 'post',
-    path: '/v1/users/bulk',
-    summary: 'Create or update up to 1,000 users; per-item results (207 when some failed)',
-    request: { body: { content: { 'application/json': { schema: bulkUsersSchema } } } },
-    responses: { 200: { description: 'All succeeded' }, 207: { description: 'Some failed; see results' }, ...errors },
-  });
-  route({
-    method: 'put',
-    path: '/v1/categories/{name}',
-    summary: 'Define a category: default channels, critical (users cannot mute it), quiet-hours policy',
-    request: { params: path('name'), body: { content: { 'application/json': { schema: categoryInputSchema } } } },
-    responses: { 200: json(categorySchema, 'Updated'), 201: json(categorySchema, 'Created'), ...errors },
-  });
-  route({
-    method: 'get',
-    path: '/v1/categories',
-    responses: { 200: json(z.object({ categories: z.array(categorySchema) }), 'All categories'), ...errors },
-  });
-  route({
-    method: 'get',
-    path: '/v1/categories/{name}',
-    request: { params: path('name') },
-    responses: { 200: json(categorySchema, 'The category'), ...errors },
-  });
-  route({
-    method: 'delete',
-    path: '/v1/categories/{name}',
-    request: { params: path('name') },
-    responses: { 204: { description: 'Deleted' }, ...errors },
-  });
-  route({
-    method: 'get',
-    path: '/v1/users/{userId}',
-    request: { params: path('userId') },
-    responses: { 200: json(userSchema, 'The user'), ...errors },
-  });
-  route({
-    method: 'delete',
-    path: '/v1/users/{userId}',
-    summary: 'Erase the user, their devices, preferences and personal data in the log',
-    request: { params: path('userId') },
-    responses: { 200: json(z.object({ erased: z.record(z.string(), z.number()) }), 'What was erased'), ...errors },
-  });
-  route({
-    method: 'post',
-    path: '/v1/users/{userId}/devices',
-    summary: 'Register a device (the same token again updates it)',
-    request: { params: path('userId'), body: { content: { 'application/json': { schema: deviceInputSchema } } } },
-    responses: { 201: json(deviceSchema, 'Registered'), 200: json(deviceSchema, 'Already registered'), ...errors },
-  });
-  route({
-    method: 'get',
-    path: '/v1/users/{userId}/devices',
-    request: { params: path('userId') },
-    responses: { 200: json(z.object({ devices: z.array(deviceSchema) }), 'Devices with their state'), ...errors },
-  });
-  route({
-    method: 'delete',
-    path: '/v1/users/{userId}/devices/{deviceId}',
-    request: { params: z.object({ userId: idSchema, deviceId: idSchema }) },
-    responses: { 204: { description: 'Unregistered' }, ...errors },
-  });
-  for (const method of ['get', 'put'] as const) {
-    route({
-      method,
-      path: '/v1/users/{userId}/preferences',
-      request: {
-        params: path('userId'),
-        ...(method === 'put' ? { body: { content: { 'application/json': { schema: preferencesSchema } } } } : {}),
-      },
-      responses: { 200: json(preferencesSchema, 'Preferences'), ...errors },
-    });
-  }
-  route({
-    method: 'put',
-    path: '/v1/templates/{templateId}',
-    summary: 'Save a template (a new version)',
-    request: { params: path('templateId'), body: { content: { 'application/json': { schema: templateInputSchema } } } },
-    responses: {
-      200: json(templateSchema, 'New version'),
-      201: json(templateSchema, 'Created'),
-      422: json(errorSchema, 'Template does not parse'),
-      ...errors,
-    },
-  });
-  route({
-    method: 'get',
-    path: '/v1/templates/{templateId}',
-    request: { params: path('templateId') },
-    responses: { 200: json(templateSchema, 'Current version'), ...errors },
-  });
-  route({
-    method: 'get',
-    path: '/v1/templates/{templateId}/versions',
-    summary: 'The versions of a template, newest first',
-    request: { params: path('templateId') },
-    responses: { 200: json(templateVersionsSchema, 'Versions'), ...errors },
-  });
-  route({
-    method: 'get',
-    path: '/v1/templates/{templateId}/versions/{version}',
-    summary: 'One stored version of a template',
-    request: { params: z.object({ templateId: idSchema, version: z.number().int().min(1).max(2_147_483_647) }) },
-    responses: { 200: json(templateSchema, 'That version'), ...errors },
-  });
-  route({
-    method: 'post',
-    path: '/v1/templates/{templateId}/preview',
-    summary: 'Render with sample data: SMS encoding and segments, push payload size, missing variables',
-    description:
-      'Renders a stored version (`version`, default the current one) or unsaved content (`draft`, an editor’s live ' +
-      'preview) — not both (400 validation_error).',
-    request: {
-      params: path('templateId'),
-      body: { required: false, content: { 'application/json': { schema: templatePreviewInputSchema } } },
-    },
-    responses: { 200: json(templatePreviewSchema, 'The rendered channels and their figures'), ...errors },
-  });
-  route({
-    method: 'post',
-    path: '/v1/events',
-    summary: 'Report an open, click or conversion (push opens from apps, conversions from the backend)',
-    request: { body: { content: { 'application/json': { schema: trackingEventInputSchema } } } },
-    responses: {
-      201: json(z.object({ stored: z.boolean(), counted: z.boolean() }).loose(), 'Recorded'),
-      ...errors,
-    },
-  });
-  route({
-    method: 'get',
-    path: '/v1/stats',
-    summary: 'Sent, delivered, failed, opened, clicked, converted and their rates over a time range',
-    description: '`from` must be before `to` (otherwise 400).',
-    request: { query: statsQuerySchema },
-    responses: { 200: json(statsSchema, 'Counts and rates'), ...errors },
-  });
-  route({
-    method: 'post',
-    path: '/v1/notifications',
-    summary: 'Send a notification (202 once its workflow has durably started)',
-    request: {
-      headers: z.object({ 'Idempotency-Key': idempotencyKeySchema.optional() }),
-      body: { content: { 'application/json': { schema: sendNotificationSchema } } },
-    },
-    responses: {
-      202: json(acceptedSchema, 'Accepted'),
-      503: json(errorSchema, 'Temporal unavailable; retry with the same key'),
-      ...errors,
-    },
-  });
-  route({
-    method: 'get',
-    path: '/v1/notifications/{id}',
-    request: { params: path('id') },
-    responses: { 200: json(notificationSchema, 'The notification and its deliveries'), ...errors },
-  });
-  route({
-    method: 'delete',
-    path: '/v1/notifications/{id}',
-    summary: 'Cancel a notification that has not started sending',
-    request: { params: path('id') },
-    responses: {
-      200: json(notificationSchema, 'Canceled'),
-      409: json(errorSchema, 'Already sending or finished'),
-      ...errors,
-    },
-  });
-  route({
-    method: 'get',
-    path: '/v1/notifications',
-    summary: 'List notifications, newest first (e.g. ?status=failed,partially_delivered), keyset-paginated',
-    request: { query: listNotificationsQuerySchema },
-    responses: { 200: json(notificationPageSchema, 'A page; pass nextCursor as cursor for the next'), ...errors },
-  });
-  route({
-    method: 'post',
-    path: '/v1/notifications/{id}/retry',
-    summary:
-      'Re-drive the failed targets of a failed or partially delivered notification (delivered ones are not re-sent)',
-    request: { params: path('id') },
-    responses: { 202: { description: 'Re-drive started' }, 409: json(errorSchema, 'Not failed'), ...errors },
-  });
-  route({
-    method: 'post',
-    path: '/v1/notifications/retry',
-    summary: 'Re-drive the failed targets of many notifications (after an outage)',
-    request: { body: { required: false, content: { 'application/json': { schema: bulkRetrySchema } } } },
-    responses: { 202: json(redriveResultSchema, 'Re-drives started'), ...errors },
-  });
-  route({
-    method: 'post',
-    path: '/v1/notifications/{id}/opened',
-    summary: 'Record that the user opened the notification (ends a pending escalation)',
-    request: { params: path('id') },
-    responses: { 200: { description: 'Recorded' }, ...errors },
-  });
-  route({
-    method: 'get',
-    path: '/v1/outbox',
-    summary: 'Messages delivered to the local outbox (channels without provider credentials)',
-    request: { query: outboxQuerySchema },
-    responses: { 200: { description: 'Newest first' }, ...errors },
-  });
+  // Each router declares its own operations, beside its handlers.
+  registerUsersOpenApi(kit);
+  registerCategoriesOpenApi(kit);
+  registerTemplatesOpenApi(kit);
+  registerEventsOpenApi(kit);
+  registerInsightsOpenApi(kit);
+  registerNotificationsOpenApi(kit);
   registerCampaignRoutes(route, json, errors);
   registry.registerPath({ method: 'get', path: '/healthz', responses: { 200: { description: 'Alive' } } });
-  const token = z.object({ token: z.string().regex(TRACKING_TOKEN) });
-  const gone = { 410: { description: 'The user was erased: nothing is left behind the link (HTML)' } };
-  const html = (description: string) => ({ description, content: { 'text/html': { schema: z.string() } } });
-  registry.registerPath({
-    method: 'get',
-    path: '/t/{token}',
-    summary: 'Tracked link: records the click and redirects to the original URL (signed; anything else is a 404)',
-    request: { params: token },
-    responses: { 302: { description: 'To the original URL' }, 404: html('Not a valid link'), ...gone },
-  });
-  registry.registerPath({
-    method: 'get',
-    path: '/o/{token}.gif',
-    summary: 'Open pixel',
-    request: { params: token },
-    responses: {
-      200: { description: '1×1 GIF', content: { 'image/gif': { schema: z.string() } } },
-      404: json(errorSchema, 'Not a valid pixel'),
-      ...gone,
-    },
-  });
-  registry.registerPath({
-    method: 'get',
-    path: '/u/{token}',
-    summary: 'Unsubscribe confirmation page (a GET never unsubscribes: it shows a button that POSTs)',
-    request: { params: token },
-    responses: { 200: html('The confirmation page'), 404: html('Not a valid link'), ...gone },
-  });
-  registry.registerPath({
-    method: 'post',
-    path: '/u/{token}',
-    summary: 'One-click unsubscribe (RFC 8058); GET shows a confirmation page',
-    request: { params: token },
-    responses: { 200: html('Unsubscribed'), 404: html('Not a valid link'), ...gone },
-  });
-  registry.registerPath({
-    method: 'post',
-    path: '/webhooks/sendgrid',
-    summary: 'SendGrid Event Webhook (signed: X-Twilio-Email-Event-Webhook-Signature / -Timestamp)',
-    responses: {
-      200: { description: 'Accepted' },
-      400: json(errorSchema, 'Signed, but not a JSON array of events'),
-      401: json(errorSchema, 'Unsigned (missing_signature)'),
-      403: json(errorSchema, 'Bad signature (invalid_signature)'),
-      413: json(errorSchema, 'Larger than 5 MB'),
-      503: json(errorSchema, 'SENDGRID_WEBHOOK_PUBLIC_KEY is not set (webhook_not_configured)'),
-    },
-  });
-  registry.registerPath({
-    method: 'post',
-    path: '/webhooks/twilio',
-    summary: 'Twilio status callback (signed: X-Twilio-Signature)',
-    responses: {
-      200: { description: 'Accepted' },
-      401: json(errorSchema, 'Unsigned (missing_signature)'),
-      403: json(errorSchema, 'Bad signature (invalid_signature)'),
-      413: json(errorSchema, 'Larger than 64 KB'),
-      503: json(errorSchema, 'Twilio is not configured (webhook_not_configured)'),
-    },
-  });
+  registerTrackingOpenApi(kit);
+  registerWebhooksOpenApi(kit);
   registry.registerPath({
     method: 'get',
     path: '/openapi.json',

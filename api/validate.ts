@@ -1,6 +1,6 @@
 import type { Request, RequestHandler } from 'express';
 import type { z } from 'zod';
-import { idempotencyKeySchema, idSchema } from '../lib/schemas';
+import { idempotencyKeySchema, idSchema } from '../contract/schemas';
 import { HttpError, validationError } from './errors';
 
 export function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {

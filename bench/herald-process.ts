@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { formatEncryptionKeys, generateEncryptionKey } from '../lib/codec';
+import { formatEncryptionKeys, generateEncryptionKey } from '../contract/codec';
 import { unusedPort } from '../test/fakes/http-fake-server';
 
 const root = path.resolve(__dirname, '..');

@@ -37,10 +37,10 @@ else void main();
 /** The API process. */
 async function server() {
   const { createApp } = await import('../api/app');
-  const { openDatabase } = await import('../lib/db');
-  const { createLogger } = await import('../lib/logger');
-  const { createInboxStore } = await import('../lib/inbox/store');
-  const { defaultInboxConfig } = await import('../lib/inbox/config');
+  const { openDatabase } = await import('../platform/db');
+  const { createLogger } = await import('../platform/logger');
+  const { createInboxStore } = await import('../domain/inbox/store');
+  const { defaultInboxConfig } = await import('../platform/config/inbox');
   const url = process.env.BENCH_DATABASE_URL || undefined;
   const dir = url ? undefined : fs.mkdtempSync(path.join(os.tmpdir(), 'herald-inbox-bench-'));
   const db = openDatabase({ url, pgliteDir: dir, poolSize: 10 });
@@ -174,7 +174,7 @@ async function main() {
     const users = Array.from({ length: userCount }, (_, i) => `bench-user-${i}`);
     const count = rate * seconds;
     await post('/bench/prepare', { users, count });
-    const { InboxSigner } = await import('../lib/inbox/tokens');
+    const { InboxSigner } = await import('../domain/inbox/tokens');
     const signer = new InboxSigner([Buffer.from('bench-inbox-key-'.padEnd(40, 'k'))]);
 
     // Warm the server's code paths, then the memory before the streams.

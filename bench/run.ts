@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: what Herald costs over Temporal alone, measured in one run on this machine. Printed, never asserted.
  *
- * One Temporal dev server, started as Herald's embedded one is (lib/temporal-dev-server.ts). Then, per run:
+ * One Temporal dev server, started as Herald's embedded one is (server/temporal-dev-server.ts). Then, per run:
  *   B0      an empty workflow, closed loop, from a worker in this process
  *   B1      a workflow with one no-op activity, the same way
  *   herald  `npm start` in a child process, through its HTTP API, providers behind local fakes (real SDKs), each
@@ -24,7 +24,7 @@ import { parseArgs } from 'node:util';
 import { Connection } from '@temporalio/client';
 import { DefaultLogger, makeTelemetryFilterString, Runtime } from '@temporalio/worker';
 import pg from 'pg';
-import { startDevServer } from '../lib/temporal-dev-server';
+import { startDevServer } from '../server/temporal-dev-server';
 import { unusedPort } from '../test/fakes/http-fake-server';
 import { forget, killAtExit, onCleanup, runCleanups } from './cleanup';
 import { startDeliveryCounter } from './deliveries';

@@ -20,8 +20,8 @@ import type {
   User,
   UserErasure,
 } from '../packages/client/src/types';
-import type { ApiKeyScope, ApiKeyView } from '../lib/schemas';
-import type { ProviderHealthView, StatsSeries } from '../api/insights.schemas';
+import type { ApiKeyScope, ApiKeyView } from '../contract/schemas';
+import type { ProviderHealthView, StatsSeries } from '../contract/schemas/insights.schemas';
 
 const KEY = 'herald.apiKey';
 

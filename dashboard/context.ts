@@ -1,5 +1,5 @@
 import type { Api, Session } from './api';
-import type { ApiKeyScope } from '../lib/schemas';
+import type { ApiKeyScope } from '../contract/schemas';
 
 /** What every view gets: the calls, who is signed in, and a way to stop its timers when the operator leaves. */
 export interface Ctx {

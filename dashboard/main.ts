@@ -7,7 +7,7 @@ import './styles.css';
 import { createApi, forgetKey, signIn, storedKey, type Session } from './api';
 import type { Ctx, View } from './context';
 import { field, h, notify } from './dom';
-import type { ApiKeyScope } from '../lib/schemas';
+import type { ApiKeyScope } from '../contract/schemas';
 import { campaignsView, failedView, keysView } from './views/operations';
 import { notificationView } from './views/notification';
 import { notificationsView } from './views/notifications';

@@ -1,6 +1,6 @@
 /**
  * Driver adapters for Prisma 6.19.3 with the fixes that its migration engine needs (see ../shared/PRISMA.md):
- * the same two adapters serve the CLI (prisma.config.ts) and the runtime (lib/db.ts), so the embedded database and
+ * the same two adapters serve the CLI (prisma.config.ts) and the runtime (platform/db.ts), so the embedded database and
  * PostgreSQL run the same schema and the same migration files.
  */
 import { PGlite } from '@electric-sql/pglite';

@@ -5,14 +5,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { freshPrebuiltBundle, PREBUILT_BUNDLE, writeFingerprint } from '../lib/workflow-bundle';
+import { freshPrebuiltBundle, PREBUILT_BUNDLE, writeFingerprint } from '../server/workflow-bundle';
 
 async function main() {
   if (process.argv.includes('--if-stale') && freshPrebuiltBundle()) return;
   const { code } = await bundleWorkflowCode({
     workflowsPath: require.resolve('../workflows'),
-    // The same failure converter as lib/worker.ts gives the worker (lib/codec.ts): failure messages are encrypted.
-    failureConverterPath: require.resolve('../lib/failure-converter'),
+    // The same failure converter as server/worker.ts gives the worker (contract/codec.ts): failure messages are encrypted.
+    failureConverterPath: require.resolve('../contract/failure-converter'),
     logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: (m: string) => console.error(m) },
   });
   fs.mkdirSync(path.dirname(PREBUILT_BUNDLE), { recursive: true });

@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { statsQuery } from '../api/services/stats.service';
-import { openDatabase } from '../lib/db';
+import { openDatabase } from '../platform/db';
 import { parsePostgresUrl } from '../prisma/adapters';
 
 async function admin(url: string, sql: string) {

@@ -13,10 +13,11 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { Worker } from '@temporalio/worker';
 import type { Activities, TargetOutcome } from '../activities';
-import { loadDeliveryConfig } from '../lib/delivery-config';
-import { startNotificationWorkflow } from '../lib/start-notification';
+import { loadDeliveryConfig } from '../platform/config/delivery';
+import { startNotificationWorkflow } from '../domain/notifications/start-notification';
 import { createTimeSkippingTemporal } from '../test/support/temporal';
-import { channelTaskQueue, rescheduleUpdate } from '../workflows/definitions';
+import { channelTaskQueue, rescheduleUpdate } from '../contract/workflows/notification.definitions';
+import { CHANNELS } from '../contract/channels';
 
 async function main() {
   const env = await createTimeSkippingTemporal();
@@ -76,7 +77,7 @@ async function main() {
         workflowsPath: require.resolve('../workflows'),
         activities,
       }),
-      ...(['push', 'sms', 'email'] as const).map((channel) =>
+      ...CHANNELS.map((channel) =>
         Worker.create({
           connection: env.nativeConnection,
           taskQueue: channelTaskQueue(taskQueue, channel),

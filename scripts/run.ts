@@ -1,6 +1,6 @@
-import { ConfigError, loadConfig } from '../lib/config';
-import { startHerald, type HeraldRoles } from '../lib/herald';
-import { createLogger } from '../lib/logger';
+import { ConfigError, loadConfig } from '../server/config';
+import { startHerald, type HeraldRoles } from '../server/herald';
+import { createLogger } from '../platform/logger';
 
 /** Runs Herald with the given roles until SIGINT/SIGTERM; a bad configuration stops it with a clear message. */
 export async function run(roles: HeraldRoles): Promise<void> {

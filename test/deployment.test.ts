@@ -4,8 +4,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Ajv from 'ajv';
 import { parse } from 'yaml';
-import { loadConfig, SECRET_VARIABLES } from '../lib/config';
-import { loadDeliveryConfig } from '../lib/delivery-config';
+import { loadConfig, SECRET_VARIABLES } from '../server/config';
+import { loadDeliveryConfig } from '../platform/config/delivery';
 
 const root = path.resolve(__dirname, '..');
 const deployDir = path.join(root, 'temporal-docker');
@@ -235,7 +235,13 @@ const notForProduction: Record<string, string> = {
 };
 /** The variable names Herald's configuration reads, straight from its source. */
 function configVariables(): string[] {
-  const source = ['lib/config.ts', 'lib/delivery-config.ts']
+  const configFiles = (dir: string, pattern: RegExp) =>
+    fs
+      .readdirSync(path.join(root, dir), { recursive: true, encoding: 'utf8' })
+      .filter((file) => pattern.test(file) && !file.endsWith('.test.ts'))
+      .map((file) => path.join(dir, file));
+  // The platform's part (platform/config/) and each provider folder's own part (*.config.ts).
+  const source = [...configFiles('platform/config', /\.ts$/), ...configFiles('activities/providers', /\.config\.ts$/)]
     .map((file) => fs.readFileSync(path.join(root, file), 'utf8'))
     .join('\n');
   return [...new Set([...source.matchAll(/'([A-Z][A-Z0-9]*_[A-Z0-9_]+)'/g)].map((match) => match[1] as string))];

@@ -14,7 +14,7 @@ import {
   campaignRunStateQuery,
   type CampaignRunInput,
   type CampaignRunResult,
-} from './campaign-definitions';
+} from '../contract/workflows/campaign.definitions';
 
 jest.setTimeout(120_000);
 

@@ -16,7 +16,8 @@ import {
   type CampaignRunInput,
   type CampaignRunResult,
   type CampaignRunState,
-} from './campaign-definitions';
+} from '../contract/workflows/campaign.definitions';
+import { NON_RETRYABLE } from '../contract/failures';
 
 const retry: RetryPolicy = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' };
 
@@ -30,7 +31,7 @@ const store = proxyActivities<CampaignActivities>({ startToCloseTimeout: '1 minu
 const pages = proxyActivities<CampaignActivities>({
   startToCloseTimeout: '15 minutes',
   heartbeatTimeout: '20 seconds',
-  retry: { ...retry, nonRetryableErrorTypes: ['NotFound'] },
+  retry: { ...retry, nonRetryableErrorTypes: [NON_RETRYABLE.NotFound] },
 });
 
 const POLL_MIN_MS = 500;

@@ -1,6 +1,6 @@
 import { proxyLocalActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { NotificationIntakeInput, NotificationIntakeResult } from './definitions';
+import type { NotificationIntakeInput, NotificationIntakeResult } from '../contract/workflows/notification.definitions';
 
 /**
  * A local activity: accepting is a short database write and a workflow start, and the caller is waiting for it.

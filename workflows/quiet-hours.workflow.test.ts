@@ -9,12 +9,12 @@ import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@t
 import { createActivities } from '../activities';
 import { createProviderHealth } from '../activities/provider-health';
 import { ProviderRegistry } from '../activities/providers/registry';
-import { loadDeliveryConfig } from '../lib/delivery-config';
-import { newNotificationId, notificationWorkflowId } from '../lib/ids';
-import { startNotificationWorkflow } from '../lib/start-notification';
+import { loadDeliveryConfig } from '../platform/config/delivery';
+import { newNotificationId, notificationWorkflowId } from '../contract/ids';
+import { startNotificationWorkflow } from '../domain/notifications/start-notification';
 import { createTestDatabase, type TestDatabase } from '../test/support/database';
 import { createTimeSkippingTemporal } from '../test/support/temporal';
-import { channelTaskQueue, preferencesChangedSignal } from './definitions';
+import { channelTaskQueue, preferencesChangedSignal } from '../contract/workflows/notification.definitions';
 
 jest.setTimeout(120_000);
 
@@ -41,6 +41,9 @@ beforeAll(async () => {
     clock: () => new Date(),
     delivery: loadDeliveryConfig({}),
     health: createProviderHealth({ db: db.prisma, alerts: loadDeliveryConfig({}).alerts, clock: () => new Date() }),
+    tracking: undefined,
+    metrics: undefined,
+    onRecordError: undefined,
   });
   workers = [
     await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities }),

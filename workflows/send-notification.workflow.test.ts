@@ -4,14 +4,21 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { Activities, DeliveryPolicy, PlannedDelivery, TargetOutcome } from '../activities';
-import { loadDeliveryConfig } from '../lib/delivery-config';
-import { startNotificationWorkflow } from '../lib/start-notification';
+import { loadDeliveryConfig } from '../platform/config/delivery';
+import { startNotificationWorkflow } from '../domain/notifications/start-notification';
 import { createTimeSkippingTemporal } from '../test/support/temporal';
 import fs from 'node:fs';
 import path from 'node:path';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { cancelUpdate, channelTaskQueue, notificationOpenedSignal, phaseQuery, rescheduleUpdate } from './definitions';
+import {
+  cancelUpdate,
+  channelTaskQueue,
+  notificationOpenedSignal,
+  phaseQuery,
+  rescheduleUpdate,
+} from '../contract/workflows/notification.definitions';
+import type { Channel } from '../contract/channels';
 
 jest.setTimeout(120_000);
 
@@ -34,7 +41,7 @@ function quietLogger() {
 /** Typed fake activities that record what the workflow asked for. */
 function fakeActivities(
   deliveries: PlannedDelivery[],
-  behaviour: Partial<Record<'push' | 'sms' | 'email' | 'inbox', (attempt: number, deliveryId: string) => void>> = {},
+  behaviour: Partial<Record<Channel, (attempt: number, deliveryId: string) => void>> = {},
   policy: DeliveryPolicy = { channels: loadDeliveryConfig({}).channels },
 ) {
   const calls: string[] = [];

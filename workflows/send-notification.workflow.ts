@@ -20,9 +20,8 @@ import {
   rescheduleUpdate,
   type NotificationPhase,
   type SendNotificationWorkflowInput,
-} from './definitions';
-
-const NON_RETRYABLE = ['InvalidRecipient', 'InvalidRequest', 'TemplateError', 'NotFound'];
+} from '../contract/workflows/notification.definitions';
+import { NON_RETRYABLE, NON_RETRYABLE_TYPES } from '../contract/failures';
 
 /**
  * Herald's database steps run as local activities, inside the workflow's own task: planning, recording answers and
@@ -35,7 +34,7 @@ const store = proxyLocalActivities<Activities>({
     initialInterval: '1 second',
     backoffCoefficient: 2,
     maximumInterval: '1 minute',
-    nonRetryableErrorTypes: NON_RETRYABLE,
+    nonRetryableErrorTypes: NON_RETRYABLE_TYPES,
   },
 });
 
@@ -45,7 +44,11 @@ const store = proxyLocalActivities<Activities>({
  */
 const throttle = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '1 minute',
+  },
 });
 
 type Sender = (deliveryIds: string[]) => Promise<TargetOutcome[]>;
@@ -67,7 +70,7 @@ function channelSenders(policy: DeliveryPolicy): Record<PlannedDelivery['channel
         ...(p.retry.maximumInterval ? { maximumInterval: p.retry.maximumInterval } : {}),
         // 0 in configuration: no attempt limit (the schedule-to-close timeout bounds the retries).
         ...(p.retry.maximumAttempts > 0 ? { maximumAttempts: p.retry.maximumAttempts } : {}),
-        nonRetryableErrorTypes: NON_RETRYABLE,
+        nonRetryableErrorTypes: NON_RETRYABLE_TYPES,
       },
     });
     return (deliveryIds) => sendChannel({ channel, deliveryIds });
@@ -82,16 +85,22 @@ function channelSenders(policy: DeliveryPolicy): Record<PlannedDelivery['channel
 }
 
 /** A dead target or a broken template is not the provider's fault: another provider would fail the same way. */
-const NO_FAILOVER = ['InvalidRecipient', 'TemplateError', 'NotFound'];
+const NO_FAILOVER: string[] = [NON_RETRYABLE.InvalidRecipient, NON_RETRYABLE.TemplateError, NON_RETRYABLE.NotFound];
 
 function failureOf(error: unknown): { errorType: string; message: string } {
   let cause = error instanceof ActivityFailure ? error.cause : error;
   // A retry policy ended by its schedule-to-close timeout: the provider's last answer is the timeout's cause.
   while (cause instanceof TemporalFailure && !(cause instanceof ApplicationFailure) && cause.cause) cause = cause.cause;
   if (cause instanceof ApplicationFailure) {
-    return { errorType: cause.type ?? 'Error', message: `${cause.type ?? 'Error'}: ${cause.message}` };
+    return {
+      errorType: cause.type ?? 'Error',
+      message: `${cause.type ?? 'Error'}: ${cause.message}`,
+    };
   }
-  return { errorType: 'Error', message: cause instanceof Error ? cause.message : String(cause) };
+  return {
+    errorType: 'Error',
+    message: cause instanceof Error ? cause.message : String(cause),
+  };
 }
 
 /**
@@ -173,131 +182,201 @@ async function deliverAll(
   return answers.flat();
 }
 
+/** What the handlers and the steps of one notification share. */
+interface NotificationState {
+  phase: NotificationPhase;
+  canceled: boolean;
+  cancelRecorded: boolean;
+  sendAt?: string;
+  /** How many times `reschedule` moved the send time. */
+  moves: number;
+  opened: boolean;
+  preferencesChanged: boolean;
+}
+
+type Planned = Extract<NotificationPlan, { kind: 'planned' }>;
+
 /** One notification: wait for its time, prepare, deliver to every target in parallel, record the outcome. */
 export async function sendNotification(input: SendNotificationWorkflowInput): Promise<string> {
-  let phase: NotificationPhase = 'waiting';
-  let canceled = false;
-  let cancelRecorded = false;
-  let sendAt = input.sendAt;
-  let moves = 0;
-  setHandler(phaseQuery, () => phase);
-  let opened = false;
+  const id = input.notificationId;
+  const state = answerMessages(input);
+  if (input.redrive) return redrive(state, id, input.redrive);
+
+  const plan = await waitAndPlan(state, input);
+  if (plan === 'failed') return 'failed';
+  if (plan === 'canceled') return cancel(state, id);
+
+  const throttled = await throttleChannels(state, id, plan);
+  if (throttled === 'canceled') return cancel(state, id);
+
+  state.phase = 'sending';
+  const outcomes = await deliverAll(plan.policy, throttled.deliveries, throttled.slot);
+  // The answers are in this history now; recording them (and the final status) is retried until the database is back.
+  // (unless the channel that recorded the last answer also wrote the final status: see finishedByChannels).
+  const status =
+    plan.deliveries.length > 0
+      ? (finishedByChannels(outcomes) ?? (await store.recordDeliveries(id, outcomes)))
+      : plan.status;
+  const final = await escalate(state, input, plan, status);
+  state.phase = 'done';
+  return final;
+}
+
+/** The queries, signals and updates a notification answers: its phase, the open, cancel and reschedule. */
+function answerMessages(input: SendNotificationWorkflowInput): NotificationState {
+  const state: NotificationState = {
+    phase: 'waiting',
+    canceled: false,
+    cancelRecorded: false,
+    sendAt: input.sendAt,
+    moves: 0,
+    opened: false,
+    preferencesChanged: false,
+  };
+  setHandler(phaseQuery, () => state.phase);
   setHandler(notificationOpenedSignal, () => {
-    opened = true;
+    state.opened = true;
   });
   setHandler(cancelUpdate, async () => {
-    if (phase === 'waiting') canceled = true;
+    if (state.phase === 'waiting') state.canceled = true;
     // Answer once the database says canceled, so whoever asked can read it back at once.
-    if (canceled) await condition(() => cancelRecorded);
-    return { canceled, phase: canceled ? 'done' : phase };
+    if (state.canceled) await condition(() => state.cancelRecorded);
+    return {
+      canceled: state.canceled,
+      phase: state.canceled ? 'done' : state.phase,
+    };
   });
   setHandler(
     rescheduleUpdate,
     (to) => {
-      sendAt = new Date(to).toISOString();
-      moves++;
-      return { sendAt };
+      state.sendAt = new Date(to).toISOString();
+      state.moves++;
+      return { sendAt: state.sendAt };
     },
     {
       validator: (to) => {
-        if (phase !== 'waiting' || canceled) throw ApplicationFailure.nonRetryable(`notification is ${phase}`);
+        if (state.phase !== 'waiting' || state.canceled) {
+          throw ApplicationFailure.nonRetryable(`notification is ${state.phase}`);
+        }
         if (typeof to !== 'string' || Number.isNaN(Date.parse(to))) {
           throw ApplicationFailure.nonRetryable('sendAt must be an ISO time');
         }
       },
     },
   );
+  return state;
+}
 
-  if (input.redrive) {
-    // A re-drive: only the targets that failed, through the same delivery path; nothing else runs again.
-    phase = 'sending';
-    const begun = await store.beginRedrive(input.notificationId, input.redrive);
-    if (!begun.started) {
-      phase = 'done';
-      return 'not_redriven';
-    }
-    const outcomes = await deliverAll(begun.policy, begun.deliveries);
-    const status = await store.recordDeliveries(input.notificationId, outcomes);
-    phase = 'done';
-    return status;
+/** A re-drive: only the targets that failed, through the same delivery path; nothing else runs again. */
+async function redrive(state: NotificationState, id: string, redrive: number): Promise<string> {
+  state.phase = 'sending';
+  const begun = await store.beginRedrive(id, redrive);
+  if (!begun.started) {
+    state.phase = 'done';
+    return 'not_redriven';
   }
+  const outcomes = await deliverAll(begun.policy, begun.deliveries);
+  const status = await store.recordDeliveries(id, outcomes);
+  state.phase = 'done';
+  return status;
+}
 
+/**
+ * Waits for the send time, then for the end of quiet hours, and plans the deliveries. A move restarts the send-time
+ * timer (also while held by quiet hours). Without a move the commands are exactly those this workflow issued before
+ * `reschedule` existed, so notifications already waiting replay.
+ */
+async function waitAndPlan(
+  state: NotificationState,
+  input: SendNotificationWorkflowInput,
+): Promise<Planned | 'failed' | 'canceled'> {
   // Quiet hours are re-read whenever the user's preferences change.
-  let preferencesChanged = false;
   const listenForPreferences = () =>
     setHandler(preferencesChangedSignal, () => {
-      preferencesChanged = true;
+      state.preferencesChanged = true;
     });
 
-  let plan: Extract<NotificationPlan, { kind: 'planned' }> | undefined;
-  // Wait for the send time, then for the end of quiet hours. A move restarts the send-time timer (also while held by
-  // quiet hours). Without a move the commands are exactly those this workflow issued before `reschedule` existed,
-  // so notifications already waiting replay.
+  let plan: Planned | undefined;
   for (;;) {
     let markedScheduled = false;
     for (;;) {
-      const delay = sendAt ? Date.parse(sendAt) - Date.now() : 0;
+      const delay = state.sendAt ? Date.parse(state.sendAt) - Date.now() : 0;
       if (delay <= 0) break;
       // As before `reschedule`: the status is written even when a cancel arrived with the start, then the wait ends.
-      if (canceled && markedScheduled) break;
-      const seen = moves;
+      if (state.canceled && markedScheduled) break;
+      const seen = state.moves;
       if (!markedScheduled) {
         markedScheduled = true;
         await store.setNotificationStatus(input.notificationId, 'scheduled');
       }
-      await condition(() => canceled || moves !== seen, delay);
+      await condition(() => state.canceled || state.moves !== seen, delay);
     }
 
     // Quiet hours, then the plan, in one local activity: held, it waits (and re-reads the user's window when their
     // preferences change); not held, the deliveries are recorded and the notification is sending.
     listenForPreferences();
-    const seen = moves;
-    while (!canceled && moves === seen) {
-      preferencesChanged = false;
-      phase = 'preparing';
+    const seen = state.moves;
+    while (!state.canceled && state.moves === seen) {
+      state.preferencesChanged = false;
+      state.phase = 'preparing';
       try {
         const next = await store.planNotification(input.notificationId, new Date(Date.now()).toISOString());
         if (next.kind === 'planned') {
           plan = next;
           break;
         }
-        phase = 'waiting';
+        state.phase = 'waiting';
         const wait = Math.max(Date.parse(next.releaseAt) - Date.now(), 1_000);
-        await condition(() => canceled || preferencesChanged || moves !== seen, wait);
+        await condition(() => state.canceled || state.preferencesChanged || state.moves !== seen, wait);
       } catch (error) {
         // Permanent (unknown template, missing variable, user gone): the activity has recorded why; nothing to send.
-        phase = 'done';
+        state.phase = 'done';
         const cause = error instanceof ActivityFailure ? error.cause : error;
-        if (cause instanceof ApplicationFailure && (cause.nonRetryable || NON_RETRYABLE.includes(cause.type ?? ''))) {
+        if (
+          cause instanceof ApplicationFailure &&
+          (cause.nonRetryable || NON_RETRYABLE_TYPES.includes(cause.type ?? ''))
+        ) {
           return 'failed';
         }
         throw error;
       }
     }
-    if (canceled || plan || moves === seen) break;
+    if (state.canceled || plan || state.moves === seen) break;
   }
-
-  const cancel = async () => {
-    phase = 'done';
-    await store.setNotificationStatus(input.notificationId, 'canceled');
-    cancelRecorded = true;
-    await condition(allHandlersFinished);
-    return 'canceled';
-  };
-  if (canceled) return cancel();
-
+  if (state.canceled) return 'canceled';
   if (!plan) throw ApplicationFailure.nonRetryable('no plan after waiting');
-  const prepared = plan;
+  return plan;
+}
 
-  // The user's throttle, per channel actually being sent: each channel gets a slot (now or later) or is dropped.
-  let deliveries = prepared.deliveries;
+/** Canceled before sending: recorded, then the update that asked is answered. */
+async function cancel(state: NotificationState, id: string): Promise<string> {
+  state.phase = 'done';
+  await store.setNotificationStatus(id, 'canceled');
+  state.cancelRecorded = true;
+  await condition(allHandlersFinished);
+  return 'canceled';
+}
+
+/** The user's throttle, per channel actually being sent: each channel gets a slot (now or later) or is dropped. */
+async function throttleChannels(
+  state: NotificationState,
+  id: string,
+  plan: Planned,
+): Promise<
+  | {
+      deliveries: PlannedDelivery[];
+      slot: Partial<Record<PlannedDelivery['channel'], number>>;
+    }
+  | 'canceled'
+> {
+  let deliveries = plan.deliveries;
   const slot: Partial<Record<PlannedDelivery['channel'], number>> = {};
-  if (deliveries.length > 0 && prepared.throttle) {
+  if (deliveries.length > 0 && plan.throttle) {
     const channels = [...new Set(deliveries.map((d) => d.channel))];
-    const { grants } = await throttle.requestThrottle(input.notificationId, channels);
+    const { grants } = await throttle.requestThrottle(id, channels);
     for (const grant of grants) {
       if (grant.decision === 'drop') {
-        await store.dropDeliveries(input.notificationId, grant.channel, grant.reason);
+        await store.dropDeliveries(id, grant.channel, grant.reason);
         deliveries = deliveries.filter((d) => d.channel !== grant.channel);
       } else {
         slot[grant.channel] = Date.parse(grant.at);
@@ -306,37 +385,35 @@ export async function sendNotification(input: SendNotificationWorkflowInput): Pr
     const earliest = Math.min(...deliveries.map((d) => slot[d.channel] ?? 0));
     if (deliveries.length > 0 && earliest > Date.now()) {
       // Everything waits for the throttle: the notification is scheduled again, and can still be canceled.
-      phase = 'waiting';
-      await store.setNotificationStatus(input.notificationId, 'scheduled', {
+      state.phase = 'waiting';
+      await store.setNotificationStatus(id, 'scheduled', {
         until: new Date(earliest).toISOString(),
         reason: 'throttled',
       });
-      await condition(() => canceled, earliest - Date.now());
-      if (canceled) return cancel();
-      await store.setNotificationStatus(input.notificationId, 'sending');
+      await condition(() => state.canceled, earliest - Date.now());
+      if (state.canceled) return 'canceled';
+      await store.setNotificationStatus(id, 'sending');
     }
   }
 
-  phase = 'sending';
-  const outcomes = await deliverAll(prepared.policy, deliveries, slot);
-  // The answers are in this history now; recording them (and the final status) is retried until the database is back.
-  let status =
-    prepared.deliveries.length > 0
-      ? (finishedByChannels(outcomes) ?? (await store.recordDeliveries(input.notificationId, outcomes)))
-      : prepared.status;
+  return { deliveries, slot };
+}
 
-  // Escalation: a durable wait for the open; if it does not come in time, the notification goes out on one more channel.
+/** Escalation: a durable wait for the open; if it does not come in time, the notification goes out on one more channel. */
+async function escalate(
+  state: NotificationState,
+  input: SendNotificationWorkflowInput,
+  plan: Planned,
+  status: string,
+): Promise<string> {
   const escalation = input.escalation;
-  if (escalation && (status === 'delivered' || status === 'partially_delivered' || status === 'failed')) {
-    const openedInTime = await condition(() => opened, escalation.afterMinutes * 60_000);
-    if (!openedInTime && !(await store.isOpened(input.notificationId))) {
-      const planned = await store.planEscalation(input.notificationId, escalation.channel);
-      if (planned.length > 0) {
-        const answers = await deliverChannel(channelSenders(prepared.policy)[escalation.channel], planned);
-        status = await store.recordDeliveries(input.notificationId, answers);
-      }
-    }
+  if (!escalation || !(status === 'delivered' || status === 'partially_delivered' || status === 'failed')) {
+    return status;
   }
-  phase = 'done';
-  return status;
+  const openedInTime = await condition(() => state.opened, escalation.afterMinutes * 60_000);
+  if (openedInTime || (await store.isOpened(input.notificationId))) return status;
+  const planned = await store.planEscalation(input.notificationId, escalation.channel);
+  if (planned.length === 0) return status;
+  const answers = await deliverChannel(channelSenders(plan.policy)[escalation.channel], planned);
+  return store.recordDeliveries(input.notificationId, answers);
 }

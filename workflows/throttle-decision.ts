@@ -4,7 +4,12 @@
  * after `now` at which one more send keeps every rule that applies; under the `drop` policy anything later than now is
  * dropped instead.
  */
-import type { ChannelGrant, ThrottleEntry, ThrottleRequest, ThrottleRule } from './user-throttle.definitions';
+import type {
+  ChannelGrant,
+  ThrottleEntry,
+  ThrottleRequest,
+  ThrottleRule,
+} from '../contract/workflows/user-throttle.definitions';
 
 function counts(rule: ThrottleRule, entry: ThrottleEntry): boolean {
   return (

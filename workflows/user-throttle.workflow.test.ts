@@ -6,12 +6,16 @@ import { randomUUID } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
-import { userThrottleWorkflowId } from '../lib/ids';
-import { requestThrottleGrant } from '../lib/user-throttle';
+import { userThrottleWorkflowId } from '../contract/ids';
+import { requestThrottleGrant } from '../activities/user-throttle';
 import { createLocalTemporal } from '../test/support/temporal';
 import { until } from '../test/support/until';
 import { decide, nextSlot } from './throttle-decision';
-import { throttleStateQuery, type ThrottleEntry, type ThrottleRequest } from './user-throttle.definitions';
+import {
+  throttleStateQuery,
+  type ThrottleEntry,
+  type ThrottleRequest,
+} from '../contract/workflows/user-throttle.definitions';
 
 jest.setTimeout(180_000);
 

@@ -5,7 +5,7 @@ import {
   throttleStateQuery,
   type ThrottleRequest,
   type UserThrottleInput,
-} from './user-throttle.definitions';
+} from '../contract/workflows/user-throttle.definitions';
 
 function validate(request: ThrottleRequest): void {
   if (!request || typeof request.requestId !== 'string' || !Array.isArray(request.channels)) {

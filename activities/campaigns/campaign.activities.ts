@@ -4,13 +4,19 @@
  */
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
-import { acceptNotification, CampaignRunClosedError, NotificationRejectedError } from '../../lib/accept-notification';
-import { fetchAudiencePage, countAudience } from '../../lib/audience';
-import { finishedOf, runCounters } from '../../lib/campaign-progress';
-import type { Db } from '../../lib/db';
-import type { Sql } from '../../lib/sql';
-import { COUNTER_SHARDS } from '../../lib/notification-outcome';
-import { audienceSchema, type CampaignRunStatus } from '../../lib/schemas';
+import {
+  acceptNotification,
+  CampaignRunClosedError,
+  NotificationRejectedError,
+} from '../../domain/notifications/accept-notification';
+import { fetchAudiencePage, countAudience } from '../../domain/campaigns/audience';
+import { finishedOf, runCounters } from '../../domain/campaigns/campaign-progress';
+import type { Db } from '../../platform/db';
+import type { Sql } from '../../platform/sql';
+import { COUNTER_SHARDS } from '../../domain/notifications/notification-outcome';
+import { audienceSchema, type CampaignRunStatus } from '../../contract/schemas';
+import type { Channel } from '../../contract/channels';
+import { NON_RETRYABLE } from '../../contract/failures';
 
 export interface CampaignActivityDeps {
   db: Db;
@@ -97,7 +103,8 @@ export function createCampaignActivities({
     }): Promise<CampaignPageResult> {
       const context = Context.current();
       const campaign = await db.campaign.findUnique({ where: { id: input.campaignId } });
-      if (!campaign) throw ApplicationFailure.nonRetryable(`campaign ${input.campaignId} not found`, 'NotFound');
+      if (!campaign)
+        throw ApplicationFailure.nonRetryable(`campaign ${input.campaignId} not found`, NON_RETRYABLE.NotFound);
       const userIds = await fetchAudiencePage(
         db,
         audienceSchema.parse(campaign.audience),
@@ -126,9 +133,7 @@ export function createCampaignActivities({
                 userId,
                 template: campaign.templateId,
                 data: campaign.data as Record<string, unknown>,
-                ...(campaign.channels.length > 0
-                  ? { channels: campaign.channels as ('push' | 'sms' | 'email' | 'inbox')[] }
-                  : {}),
+                ...(campaign.channels.length > 0 ? { channels: campaign.channels as Channel[] } : {}),
                 ...(campaign.category ? { category: campaign.category } : {}),
               },
               { campaignRunId: input.runId, templateVersion: input.templateVersion },

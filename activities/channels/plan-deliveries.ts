@@ -4,16 +4,16 @@
  * provider sends it. Used for a notification's first plan and for an escalation to one more channel, so both send
  * exactly the same message.
  */
-import { newDeliveryId } from '../../lib/ids';
-import type { Tracking } from '../../lib/tracking/tracking';
-import type { TrackingUrls } from '../../lib/tracking/tokens';
+import { newDeliveryId } from '../../contract/ids';
+import type { Tracking } from '../../domain/tracking/tracking';
+import type { TrackingUrls } from '../../domain/tracking/tokens';
 import type { NotificationContext } from '../notification/load-context';
-import { composeEmail } from '../email/compose-email';
+import { composeEmail } from '../../domain/templates/compose-email';
 import type { ChannelDecision } from '../preferences/resolve-channels';
 import type { Channel } from '../providers/provider.types';
 import type { ProviderRegistry } from '../providers/registry';
-import type { RenderedChannels } from '../templates/render';
-import { LinkTable, rewriteTextLinks } from '../tracking/rewrite-links';
+import type { RenderedChannels } from '../../domain/templates/render';
+import { LinkTable, rewriteTextLinks } from '../../domain/tracking/rewrite-links';
 
 export interface DeliveryRow {
   id: string;
@@ -106,7 +106,7 @@ export async function planDeliveries(
         });
       }
     } else if (channel === 'inbox') {
-      // Herald itself is the destination: one item in the user's feed (lib/inbox), whatever devices they have.
+      // Herald itself is the destination: one item in the user's feed (domain/inbox), whatever devices they have.
       pending({
         id: newDeliveryId(),
         channel,

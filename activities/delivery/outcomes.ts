@@ -8,9 +8,10 @@
  * workflow records whatever the activity could not, retried until the database is back.
  */
 import { randomBytes } from 'node:crypto';
-import type { NotificationStatus } from '../../lib/schemas';
-import { TS, type SqlQueryable } from '../../lib/sql';
+import type { NotificationStatus } from '../../contract/schemas';
+import { TS, type SqlQueryable } from '../../platform/sql';
 import { scrub } from '../delivery-failure';
+import { NON_RETRYABLE } from '../../contract/failures';
 
 /**
  * `final`: set on the answers of the channel activity that recorded the notification's last pending target and, in
@@ -44,7 +45,7 @@ export type TargetOutcome =
 export type Recordable = Extract<TargetOutcome, { outcome: 'sent' | 'failed' }>;
 
 let sequence = 0;
-/** Tracking event ids as lib/tracking/events.ts makes them: time-ordered, then random. */
+/** Tracking event ids as domain/tracking/events.ts makes them: time-ordered, then random. */
 const eventId = () =>
   `tev_${Date.now().toString(36).padStart(9, '0')}${(sequence = (sequence + 1) % 1296).toString(36).padStart(2, '0')}` +
   randomBytes(6).toString('base64url');
@@ -159,7 +160,7 @@ export async function recordOutcomes(
     await db.query(RECORD_SENT, [JSON.stringify(input), input.map((i) => i.id)]);
   }
   if (failed.length > 0) {
-    const dead = failed.filter((o) => o.errorType === 'InvalidRecipient');
+    const dead = failed.filter((o) => o.errorType === NON_RETRYABLE.InvalidRecipient);
     // Flag first: a retry after the failed status was written still flags (the statement reads the delivery only).
     if (dead.length > 0) {
       await db.query(RETIRE_TARGETS, [

@@ -5,8 +5,8 @@
  */
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { ApplicationFailure } from '@temporalio/common';
-import { loadDeliveryConfig } from '../../lib/delivery-config';
-import type { Sql } from '../../lib/sql';
+import { loadDeliveryConfig } from '../../platform/config/delivery';
+import type { Sql } from '../../platform/sql';
 import { createTestDatabase, type TestDatabase } from '../../test/support/database';
 import { createProviderHealth } from '../provider-health';
 import { ProviderError, type SmsRequest } from '../providers/provider.types';

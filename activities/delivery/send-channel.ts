@@ -13,18 +13,19 @@
  */
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import type { DeliveryConfig } from '../../lib/delivery-config';
-import type { ActivityMetrics, ProviderResult } from '../../lib/metrics';
-import { finishNotification } from '../../lib/notification-outcome';
-import type { NotificationStatus } from '../../lib/schemas';
-import { MS, TS, type Sql } from '../../lib/sql';
-import { NON_RETRYABLE, scrub, toActivityFailure } from '../delivery-failure';
-import { createInboxStore } from '../../lib/inbox/store';
-import type { ComposedEmail } from '../email/compose-email';
+import type { DeliveryConfig } from '../../platform/config/delivery';
+import type { ActivityMetrics, ProviderResult } from '../../platform/metrics';
+import { MS, TS, type Sql } from '../../platform/sql';
+import { finishNotification } from '../../domain/notifications/notification-outcome';
+import { createInboxStore } from '../../domain/inbox/store';
+import type { NotificationStatus } from '../../contract/schemas';
+import { NON_RETRYABLE } from '../../contract/failures';
+import { scrub, toActivityFailure } from '../delivery-failure';
+import type { ComposedEmail } from '../../domain/templates/compose-email';
 import type { ProviderHealth } from '../provider-health';
 import { ProviderError, type Channel, type SendResult } from '../providers/provider.types';
 import type { ProviderRegistry } from '../providers/registry';
-import type { RenderedChannels } from '../templates/render';
+import type { RenderedChannels } from '../../domain/templates/render';
 import { FINAL_STATUS, recordOutcomes, type TargetOutcome } from './outcomes';
 
 export interface ChannelSendInput {

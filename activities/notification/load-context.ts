@@ -3,7 +3,7 @@
  * user with active devices and preferences, the pinned template version and the category. Planning runs once per
  * notification (and again only while quiet hours hold it), so this is the read side of the hot path.
  */
-import type { SqlQueryable } from '../../lib/sql';
+import type { SqlQueryable } from '../../platform/sql';
 
 export interface NotificationContext {
   id: string;

@@ -4,23 +4,25 @@
  * workflow's task: the decision and the plan are recorded in its history without a round trip through the server.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import type { DeliveryConfig } from '../../lib/delivery-config';
-import { finishNotification } from '../../lib/notification-outcome';
+import type { DeliveryConfig } from '../../platform/config/delivery';
+import { finishNotification } from '../../domain/notifications/notification-outcome';
 import {
   preferencesSchema,
   templateInputSchema,
   TERMINAL_STATUSES,
   type NotificationStatus,
   type Preferences,
-} from '../../lib/schemas';
-import { TS, type Sql, type SqlQueryable } from '../../lib/sql';
+} from '../../contract/schemas';
+import { TS, type Sql, type SqlQueryable } from '../../platform/sql';
 import { emailDeliveryId, planDeliveries, type DeliveryRow, type PlanDeps } from '../channels/plan-deliveries';
-import { NON_RETRYABLE, scrub } from '../delivery-failure';
+import { NON_RETRYABLE } from '../../contract/failures';
+import { scrub } from '../delivery-failure';
 import { quietHoursRelease } from '../preferences/quiet-hours';
-import { resolveChannels, type CategoryPolicy, type ChannelName } from '../preferences/resolve-channels';
+import { resolveChannels, type CategoryPolicy } from '../preferences/resolve-channels';
 import type { Channel } from '../providers/provider.types';
-import { pickLocale, renderChannels, TemplateRenderError } from '../templates/render';
+import { pickLocale, renderChannels, TemplateRenderError } from '../../domain/templates/render';
 import { loadNotificationContext, type NotificationContext } from './load-context';
+import { CHANNELS } from '../../contract/channels';
 
 export interface PlannedDelivery {
   deliveryId: string;
@@ -119,7 +121,7 @@ export function createNotificationPlanning(deps: NotificationPlanDeps) {
   }
 
   /** Loads, decides and renders; the caller writes. Throws a non-retryable failure for a permanent problem. */
-  async function render(ctx: NotificationContext, requested: ChannelName[] | undefined, skipPrefix?: string) {
+  async function render(ctx: NotificationContext, requested: Channel[] | undefined, skipPrefix?: string) {
     const fail = async (message: string, type: string) => {
       if (!skipPrefix && (await finishNotification(sql, ctx.id, 'failed', { at: clock().getTime(), error: message }))) {
         deps.onStatus?.('failed');
@@ -130,7 +132,7 @@ export function createNotificationPlanning(deps: NotificationPlanDeps) {
     if (!ctx.template) throw await fail(`template ${ctx.templateId} not found`, NON_RETRYABLE.TemplateError);
     const channels = pickLocale(templateInputSchema.parse(ctx.template), ctx.user.locale);
     const decisions = resolveChannels({
-      templateChannels: (['push', 'sms', 'email', 'inbox'] as const).filter((c) => channels[c] !== undefined),
+      templateChannels: CHANNELS.filter((c) => channels[c] !== undefined),
       requested,
       category: categoryOf(ctx),
       preferences: preferencesOf(ctx),
@@ -185,7 +187,7 @@ export function createNotificationPlanning(deps: NotificationPlanDeps) {
         return { kind: 'held', releaseAt };
       }
 
-      const rows = await render(ctx, ctx.channels.length > 0 ? (ctx.channels as ChannelName[]) : undefined);
+      const rows = await render(ctx, ctx.channels.length > 0 ? (ctx.channels as Channel[]) : undefined);
       const pending = rows.filter((r) => r.status === 'pending');
       const status: NotificationStatus = pending.length > 0 ? 'sending' : 'suppressed';
       const at = clock().getTime();

@@ -1,7 +1,8 @@
-import type { Preferences } from '../../lib/schemas';
-import { resolveChannels, type CategoryPolicy, type ChannelName } from './resolve-channels';
+import type { Preferences } from '../../contract/schemas';
+import type { Channel } from '../../contract/channels';
+import { resolveChannels, type CategoryPolicy } from './resolve-channels';
 
-const ALL: ChannelName[] = ['push', 'sms', 'email'];
+const ALL: Channel[] = ['push', 'sms', 'email'];
 const prefs = (p: Partial<Preferences>): Preferences => ({ channels: {}, categories: {}, ...p });
 const marketing = (overrides: Partial<CategoryPolicy> = {}): CategoryPolicy => ({
   name: 'marketing',

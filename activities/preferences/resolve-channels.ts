@@ -1,23 +1,22 @@
-import type { Preferences } from '../../lib/schemas';
+import type { Channel } from '../../contract/channels';
+import type { Preferences } from '../../contract/schemas';
 
-export type ChannelName = 'push' | 'sms' | 'email' | 'inbox';
 export type ChannelDecision =
-  | { channel: ChannelName; send: true; reason?: 'critical_category' }
-  | { channel: ChannelName; send: false; reason: string };
+  { channel: Channel; send: true; reason?: 'critical_category' } | { channel: Channel; send: false; reason: string };
 
 /** The operator's definition of the notification's category (absent when it has none or an unknown one). */
 export interface CategoryPolicy {
   name: string;
   critical: boolean;
   /** Default switches for users who have set nothing. */
-  channels: Partial<Record<ChannelName, boolean>>;
+  channels: Partial<Record<Channel, boolean>>;
 }
 
 export interface ResolveInput {
   /** Channels the template has content for. */
-  templateChannels: readonly ChannelName[];
+  templateChannels: readonly Channel[];
   /** Channels the caller restricted the notification to, if any. */
-  requested?: readonly ChannelName[];
+  requested?: readonly Channel[];
   category?: CategoryPolicy | null;
   preferences?: Preferences | null;
 }

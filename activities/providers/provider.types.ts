@@ -4,9 +4,10 @@
  * activity layer can turn it into a retryable or non-retryable Temporal failure without knowing the provider.
  */
 
-/** Delivery channels; `inbox` has no provider: Herald itself is the destination (lib/inbox). */
-export type Channel = 'push' | 'sms' | 'email' | 'inbox';
-/** The channels that go out through a provider. */
+import type { Channel } from '../../contract/channels';
+
+export type { Channel };
+/** The channels that go out through a provider; `inbox` has none: Herald itself is the destination (domain/inbox). */
 export type ProviderChannel = Exclude<Channel, 'inbox'>;
 export type PushProviderId = 'apns' | 'fcm';
 export type SmsProviderId = 'twilio' | 'vonage';

@@ -1,5 +1,5 @@
 import type { PrismaClient } from '../../generated/prisma/client';
-import type { HeraldConfig, ProvidersConfig } from '../../lib/config';
+import type { ProvidersConfig } from './providers.config';
 import { SendgridEmailProvider } from './email/sendgrid/sendgrid.provider';
 import { SmtpEmailProvider } from './email/smtp/smtp.provider';
 import { OutboxProvider } from './outbox/outbox.provider';
@@ -63,7 +63,7 @@ export class ProviderRegistry {
     }
   }
 
-  static fromConfig(config: HeraldConfig, db: PrismaClient): ProviderRegistry {
+  static fromConfig(config: { providers: ProvidersConfig; publicUrl: string }, db: PrismaClient): ProviderRegistry {
     return new ProviderRegistry(config.providers, db, config.publicUrl);
   }
 

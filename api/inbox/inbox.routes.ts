@@ -8,13 +8,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import express, { Router, type Request, type RequestHandler, type Response } from 'express';
-import type { Db } from '../../lib/db';
-import type { InboxConfig } from '../../lib/inbox/config';
-import { inboxBus, type InboxBus } from '../../lib/inbox/bus';
-import { createInboxStore, type InboxCounts, type InboxEvent, type InboxFilter } from '../../lib/inbox/store';
-import { InboxSigner } from '../../lib/inbox/tokens';
-import { registerSecrets } from '../../lib/logger';
-import type { Sql } from '../../lib/sql';
+import type { Db } from '../../platform/db';
+import type { InboxConfig } from '../../platform/config/inbox';
+import { inboxBus, type InboxBus } from '../../domain/inbox/bus';
+import { createInboxStore, type InboxCounts, type InboxEvent, type InboxFilter } from '../../domain/inbox/store';
+import { InboxSigner } from '../../domain/inbox/tokens';
+import { registerSecrets } from '../../platform/logger';
+import type { Sql } from '../../platform/sql';
 import { decodeKeysetCursor, encodeKeysetCursor } from '../cursor';
 import { HttpError, notFound, validationError } from '../errors';
 import { parseBody, parseId } from '../validate';
@@ -367,7 +367,7 @@ export function createInbox(deps: InboxDeps) {
     tokens,
     assets,
     store,
-    /** Retention: run by the API process on a timer (lib/herald.ts) when HERALD_INBOX_RETENTION_DAYS > 0. */
+    /** Retention: run by the API process on a timer (server/herald.ts) when HERALD_INBOX_RETENTION_DAYS > 0. */
     purgeExpired: () =>
       deps.config.retentionDays > 0
         ? store.purge(Date.now() - deps.config.retentionDays * 86_400_000)

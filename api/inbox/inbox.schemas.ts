@@ -1,8 +1,8 @@
 /** The inbox routes' requests and answers: they validate requests and feed /openapi.json (api/inbox/openapi-inbox.ts). */
 import { z } from 'zod';
-import { idSchema } from '../../lib/schemas';
-import { MAX_TOKEN_TTL_SECONDS } from '../../lib/inbox/config';
-import { INBOX_ACTIONS, INBOX_ARCHIVED, INBOX_STATUSES } from '../../lib/inbox/store';
+import { idSchema } from '../../contract/schemas';
+import { MAX_TOKEN_TTL_SECONDS } from '../../platform/config/inbox';
+import { INBOX_ACTIONS, INBOX_ARCHIVED, INBOX_STATUSES } from '../../domain/inbox/store';
 
 export const inboxTokenInputSchema = z
   .object({

@@ -1,8 +1,8 @@
 /** The in-app inbox in /openapi.json: token minting (API key) and the feed (user token). */
 import type { OpenAPIRegistry, RouteConfig } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
-import { errorSchema, idSchema } from '../../lib/schemas';
-import { INBOX_ACTIONS } from '../../lib/inbox/store';
+import { errorSchema, idSchema } from '../../contract/schemas';
+import { INBOX_ACTIONS } from '../../domain/inbox/store';
 import {
   inboxBulkSchema,
   inboxChangeSchema,

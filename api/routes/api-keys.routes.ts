@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { apiKeyInputSchema } from '../../lib/schemas';
+import { apiKeyInputSchema } from '../../contract/schemas';
 import type { Authenticator } from '../auth';
 import type { ApiKeyService } from '../services/api-keys.service';
 import { parseBody, parseId } from '../validate';

@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { campaignInputSchema, campaignRunsQuerySchema, listCampaignsQuerySchema } from '../../lib/schemas';
+import { campaignInputSchema, campaignRunsQuerySchema, listCampaignsQuerySchema } from '../../contract/schemas';
 import { validationError } from '../errors';
 import type { CampaignService } from '../services/campaigns.service';
 import { idempotencyKeyOf, parseBody, parseId } from '../validate';

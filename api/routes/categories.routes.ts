@@ -1,7 +1,9 @@
 import { Router } from 'express';
-import { categoryInputSchema } from '../../lib/schemas';
+import { categoryInputSchema, categorySchema } from '../../contract/schemas';
 import type { createCategoryService } from '../services/categories.service';
 import { parseBody, parseId } from '../validate';
+import type { OpenApiKit } from '../openapi-kit';
+import { z } from 'zod';
 
 export function categoriesRoutes(categories: ReturnType<typeof createCategoryService>): Router {
   const router = Router();
@@ -23,4 +25,32 @@ export function categoriesRoutes(categories: ReturnType<typeof createCategorySer
     res.status(204).end();
   });
   return router;
+}
+
+/** This router's operations in /openapi.json (api/openapi.ts assembles the document). */
+export function registerCategoriesOpenApi({ route, json, errors, path }: OpenApiKit): void {
+  route({
+    method: 'put',
+    path: '/v1/categories/{name}',
+    summary: 'Define a category: default channels, critical (users cannot mute it), quiet-hours policy',
+    request: { params: path('name'), body: { content: { 'application/json': { schema: categoryInputSchema } } } },
+    responses: { 200: json(categorySchema, 'Updated'), 201: json(categorySchema, 'Created'), ...errors },
+  });
+  route({
+    method: 'get',
+    path: '/v1/categories',
+    responses: { 200: json(z.object({ categories: z.array(categorySchema) }), 'All categories'), ...errors },
+  });
+  route({
+    method: 'get',
+    path: '/v1/categories/{name}',
+    request: { params: path('name') },
+    responses: { 200: json(categorySchema, 'The category'), ...errors },
+  });
+  route({
+    method: 'delete',
+    path: '/v1/categories/{name}',
+    request: { params: path('name') },
+    responses: { 204: { description: 'Deleted' }, ...errors },
+  });
 }

@@ -14,7 +14,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import express, { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { Payload } from '@temporalio/common';
-import { CodecError, type AesGcmPayloadCodec } from '../../lib/codec';
+import { CodecError, type AesGcmPayloadCodec } from '../../contract/codec';
 import { bearerToken, hasScope, type Authenticator, type Principal } from '../auth';
 import { HttpError } from '../errors';
 import { refuseNul } from '../validate';

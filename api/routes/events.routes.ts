@@ -1,9 +1,11 @@
 import { Router } from 'express';
-import { statsQuerySchema, trackingEventInputSchema } from '../../lib/schemas';
+import { statsQuerySchema, trackingEventInputSchema } from '../../contract/schemas';
 import { validationError } from '../errors';
 import type { StatsService } from '../services/stats.service';
 import type { TrackingService } from '../services/tracking.service';
 import { parseBody } from '../validate';
+import type { OpenApiKit } from '../openapi-kit';
+import { z } from 'zod';
 
 /**
  * `onEngaged` is told when a notification was opened or clicked (a click proves an open), so that a pending
@@ -27,4 +29,18 @@ export function eventsRoutes(
     res.json(await stats.get(query.data));
   });
   return router;
+}
+
+/** This router's operations in /openapi.json (api/openapi.ts assembles the document). */
+export function registerEventsOpenApi({ route, json, errors }: OpenApiKit): void {
+  route({
+    method: 'post',
+    path: '/v1/events',
+    summary: 'Report an open, click or conversion (push opens from apps, conversions from the backend)',
+    request: { body: { content: { 'application/json': { schema: trackingEventInputSchema } } } },
+    responses: {
+      201: json(z.object({ stored: z.boolean(), counted: z.boolean() }).loose(), 'Recorded'),
+      ...errors,
+    },
+  });
 }

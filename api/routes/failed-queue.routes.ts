@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { bulkRetrySchema, listNotificationsQuerySchema } from '../../lib/schemas';
+import { bulkRetrySchema, listNotificationsQuerySchema } from '../../contract/schemas';
 import { validationError } from '../errors';
 import type { FailedQueueService } from '../services/failed-queue.service';
 import { parseBody, parseId } from '../validate';

@@ -1,14 +1,16 @@
 /** Read-only series for the dashboard's overview: volume per channel over time, and the providers' health. */
 import { Router } from 'express';
-import type { Db } from '../../lib/db';
-import { Prisma } from '../../lib/db';
+import type { Db } from '../../platform/db';
+import { Prisma } from '../../platform/db';
 import {
   providerHealthQuerySchema,
   statsSeriesQuerySchema,
   type ProviderHealthView,
   type StatsSeries,
-} from '../insights.schemas';
+} from '../../contract/schemas/insights.schemas';
 import { validationError } from '../errors';
+import { statsQuerySchema, statsSchema } from '../../contract/schemas';
+import type { OpenApiKit } from '../openapi-kit';
 
 type SeriesRow = { at: Date; channel: string | null; sent: bigint; delivered: bigint; failed: bigint };
 
@@ -77,4 +79,16 @@ export function insightsRoutes(db: Db): Router {
     res.json(body);
   });
   return router;
+}
+
+/** This router's operations in /openapi.json (api/openapi.ts assembles the document). */
+export function registerInsightsOpenApi({ route, json, errors }: OpenApiKit): void {
+  route({
+    method: 'get',
+    path: '/v1/stats',
+    summary: 'Sent, delivered, failed, opened, clicked, converted and their rates over a time range',
+    description: '`from` must be before `to` (otherwise 400).',
+    request: { query: statsQuerySchema },
+    responses: { 200: json(statsSchema, 'Counts and rates'), ...errors },
+  });
 }

@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import type { QueueStatView } from '../../lib/queue-monitor';
+import type { QueueStat as QueueStatView } from '../../platform/metrics';
 import { HttpError } from '../errors';
 
 /** Operations data for admins: task queue backlogs, straight from Temporal. */

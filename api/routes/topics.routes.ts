@@ -4,7 +4,7 @@ import {
   pageQuerySchema,
   topicInputSchema,
   topicSubscribersInputSchema,
-} from '../../lib/schemas';
+} from '../../contract/schemas';
 import { validationError } from '../errors';
 import type { TopicService } from '../services/topics.service';
 import { parseBody, parseId } from '../validate';

@@ -5,6 +5,9 @@
 import { Router, type Response } from 'express';
 import { HttpError } from '../errors';
 import type { TrackingService } from '../services/tracking.service';
+import { errorSchema } from '../../contract/schemas';
+import type { OpenApiKit } from '../openapi-kit';
+import { z } from 'zod';
 
 /** The smallest transparent GIF (1×1). */
 const PIXEL = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7', 'base64');
@@ -91,4 +94,43 @@ export function trackingRoutes(tracking: TrackingService): Router {
   });
 
   return router;
+}
+
+/** This router's operations in /openapi.json (api/openapi.ts assembles the document). */
+export function registerTrackingOpenApi({ json, registry }: OpenApiKit): void {
+  const token = z.object({ token: z.string().regex(TRACKING_TOKEN) });
+  const gone = { 410: { description: 'The user was erased: nothing is left behind the link (HTML)' } };
+  const html = (description: string) => ({ description, content: { 'text/html': { schema: z.string() } } });
+  registry.registerPath({
+    method: 'get',
+    path: '/t/{token}',
+    summary: 'Tracked link: records the click and redirects to the original URL (signed; anything else is a 404)',
+    request: { params: token },
+    responses: { 302: { description: 'To the original URL' }, 404: html('Not a valid link'), ...gone },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/o/{token}.gif',
+    summary: 'Open pixel',
+    request: { params: token },
+    responses: {
+      200: { description: '1×1 GIF', content: { 'image/gif': { schema: z.string() } } },
+      404: json(errorSchema, 'Not a valid pixel'),
+      ...gone,
+    },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/u/{token}',
+    summary: 'Unsubscribe confirmation page (a GET never unsubscribes: it shows a button that POSTs)',
+    request: { params: token },
+    responses: { 200: html('The confirmation page'), 404: html('Not a valid link'), ...gone },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/u/{token}',
+    summary: 'One-click unsubscribe (RFC 8058); GET shows a confirmation page',
+    request: { params: token },
+    responses: { 200: html('Unsubscribed'), 404: html('Not a valid link'), ...gone },
+  });
 }

@@ -5,6 +5,8 @@
 import express, { Router } from 'express';
 import { HttpError } from '../errors';
 import type { WebhookService } from '../services/webhooks.service';
+import { errorSchema } from '../../contract/schemas';
+import type { OpenApiKit } from '../openapi-kit';
 
 export function webhooksRoutes(webhooks: WebhookService, publicUrl: string): Router {
   const router = Router();
@@ -34,4 +36,33 @@ export function webhooksRoutes(webhooks: WebhookService, publicUrl: string): Rou
   });
 
   return router;
+}
+
+/** This router's operations in /openapi.json (api/openapi.ts assembles the document). */
+export function registerWebhooksOpenApi({ json, registry }: OpenApiKit): void {
+  registry.registerPath({
+    method: 'post',
+    path: '/webhooks/sendgrid',
+    summary: 'SendGrid Event Webhook (signed: X-Twilio-Email-Event-Webhook-Signature / -Timestamp)',
+    responses: {
+      200: { description: 'Accepted' },
+      400: json(errorSchema, 'Signed, but not a JSON array of events'),
+      401: json(errorSchema, 'Unsigned (missing_signature)'),
+      403: json(errorSchema, 'Bad signature (invalid_signature)'),
+      413: json(errorSchema, 'Larger than 5 MB'),
+      503: json(errorSchema, 'SENDGRID_WEBHOOK_PUBLIC_KEY is not set (webhook_not_configured)'),
+    },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/webhooks/twilio',
+    summary: 'Twilio status callback (signed: X-Twilio-Signature)',
+    responses: {
+      200: { description: 'Accepted' },
+      401: json(errorSchema, 'Unsigned (missing_signature)'),
+      403: json(errorSchema, 'Bad signature (invalid_signature)'),
+      413: json(errorSchema, 'Larger than 64 KB'),
+      503: json(errorSchema, 'Twilio is not configured (webhook_not_configured)'),
+    },
+  });
 }

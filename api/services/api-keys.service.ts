@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { Db } from '../../lib/db';
-import { newApiKeyId, newApiKeySecret } from '../../lib/ids';
-import type { ApiKeyInput, ApiKeyScope, ApiKeyView } from '../../lib/schemas';
+import type { Db } from '../../platform/db';
+import { newApiKeyId, newApiKeySecret } from '../../contract/ids';
+import type { ApiKeyInput, ApiKeyScope, ApiKeyView } from '../../contract/schemas';
 import { notFound } from '../errors';
 
 export const hashApiKey = (secret: string) => createHash('sha256').update(secret).digest('hex');

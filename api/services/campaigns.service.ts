@@ -8,10 +8,10 @@ import {
   type Client,
   type ScheduleSpec,
 } from '@temporalio/client';
-import { decodeCursor, encodeCursor } from '../../lib/audience';
-import { runCounters, toRunView, type RunCounters } from '../../lib/campaign-progress';
-import type { Db, Prisma } from '../../lib/db';
-import { newCampaignId } from '../../lib/ids';
+import { decodeCursor, encodeCursor } from '../../domain/campaigns/audience';
+import { runCounters, toRunView, type RunCounters } from '../../domain/campaigns/campaign-progress';
+import type { Db, Prisma } from '../../platform/db';
+import { newCampaignId } from '../../contract/ids';
 import type {
   Audience,
   CampaignInput,
@@ -21,10 +21,15 @@ import type {
   CampaignSchedule,
   CampaignStatus,
   CampaignTriggered,
-} from '../../lib/schemas';
-import { CAMPAIGN_RUN_WORKFLOW, campaignScheduleId, type CampaignRunInput } from '../../workflows/campaign-definitions';
+} from '../../contract/schemas';
+import {
+  CAMPAIGN_RUN_WORKFLOW,
+  campaignScheduleId,
+  type CampaignRunInput,
+} from '../../contract/workflows/campaign.definitions';
 import { decodeKeysetCursor, keysetPage, NEWEST_FIRST, olderThan } from '../cursor';
 import { HttpError, notFound } from '../errors';
+import type { Channel } from '../../contract/channels';
 
 type CampaignRow = Prisma.CampaignGetPayload<object>;
 
@@ -97,7 +102,7 @@ function toCampaignView(row: CampaignRow, nextRunAt?: string[]) {
     category: row.category,
     audience: row.audience as Audience,
     data: row.data as Record<string, unknown>,
-    channels: row.channels as ('push' | 'sms' | 'email' | 'inbox')[],
+    channels: row.channels as Channel[],
     schedule: row.schedule as CampaignSchedule,
     pacing: row.pacing as CampaignPacing,
     status: row.status as 'active' | 'paused' | 'deleted',

@@ -1,6 +1,6 @@
-import type { Db } from '../../lib/db';
-import type { Prisma } from '../../lib/db';
-import type { CategoryInput } from '../../lib/schemas';
+import type { Db } from '../../platform/db';
+import type { Prisma } from '../../platform/db';
+import type { CategoryInput } from '../../contract/schemas';
 import { notFound } from '../errors';
 
 type CategoryRow = Prisma.CategoryGetPayload<object>;

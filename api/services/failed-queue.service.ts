@@ -3,10 +3,10 @@
  * and record that a notification was opened (which ends an escalation's wait).
  */
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
-import type { Db, Prisma } from '../../lib/db';
-import { redriveWorkflowId } from '../../lib/ids';
-import type { BulkRetryInput, NotificationSummary, RedriveSkipped, RedriveStarted } from '../../lib/schemas';
-import { NOTIFICATION_WORKFLOW, notificationOpenedSignal } from '../../workflows/definitions';
+import type { Db, Prisma } from '../../platform/db';
+import { redriveWorkflowId } from '../../contract/ids';
+import type { BulkRetryInput, NotificationSummary, RedriveSkipped, RedriveStarted } from '../../contract/schemas';
+import { NOTIFICATION_WORKFLOW, notificationOpenedSignal } from '../../contract/workflows/notification.definitions';
 import { decodeKeysetCursor, keysetPage, NEWEST_FIRST, olderThan } from '../cursor';
 import { HttpError, notFound } from '../errors';
 import { toNotificationSummary } from './notifications.service';

@@ -1,9 +1,13 @@
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
-import type { Sql } from '../../lib/sql';
-import { acceptNotification, NotificationRejectedError, WorkflowStartError } from '../../lib/accept-notification';
-import type { Prisma, Db } from '../../lib/db';
-import { newEventKey } from '../../lib/ids';
-import { finishNotification } from '../../lib/notification-outcome';
+import type { Sql } from '../../platform/sql';
+import {
+  acceptNotification,
+  NotificationRejectedError,
+  WorkflowStartError,
+} from '../../domain/notifications/accept-notification';
+import type { Prisma, Db } from '../../platform/db';
+import { newEventKey } from '../../contract/ids';
+import { finishNotification } from '../../domain/notifications/notification-outcome';
 import {
   TERMINAL_STATUSES,
   type NotificationStatus,
@@ -11,9 +15,14 @@ import {
   type NotificationView,
   type SendNotificationInput,
   type TrackingEventView,
-} from '../../lib/schemas';
-import { cancelUpdate, preferencesChangedSignal, rescheduleUpdate } from '../../workflows/definitions';
+} from '../../contract/schemas';
+import {
+  cancelUpdate,
+  preferencesChangedSignal,
+  rescheduleUpdate,
+} from '../../contract/workflows/notification.definitions';
 import { HttpError, notFound } from '../errors';
+import type { Channel } from '../../contract/channels';
 
 type NotificationRow = Prisma.NotificationGetPayload<{ include: { deliveries: true } }>;
 type TrackingEventRow = Prisma.TrackingEventGetPayload<object>;
@@ -50,7 +59,7 @@ export function toNotificationSummary(row: NotificationRow): NotificationSummary
       .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || a.id.localeCompare(b.id))
       .map((d) => ({
         id: d.id,
-        channel: d.channel as 'push' | 'sms' | 'email' | 'inbox',
+        channel: d.channel as Channel,
         provider: d.provider,
         target: d.target,
         status: d.status as 'pending' | 'sent' | 'failed' | 'skipped',

@@ -3,8 +3,8 @@
  * and the plan PostgreSQL chooses for the stats query once the table is large.
  */
 import { createTestDatabase, type TestDatabase } from '../../test/support/database';
-import { recordTrackingEvent, type EventSubject } from '../../lib/tracking/events';
-import type { TrackingEventType } from '../../lib/tracking/events';
+import { recordTrackingEvent, type EventSubject } from '../../domain/tracking/events';
+import type { TrackingEventType } from '../../domain/tracking/events';
 import { createStatsService, statsQuery } from './stats.service';
 
 jest.setTimeout(120_000);

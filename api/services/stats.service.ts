@@ -5,9 +5,9 @@
  * range and every column it needs is in the index, so PostgreSQL answers with an index-only scan and one hash
  * aggregate however large the table grows. docs/templates-and-tracking.md shows the plan.
  */
-import type { Db } from '../../lib/db';
-import { Prisma } from '../../lib/db';
-import type { StatsQuery, StatsView } from '../../lib/schemas';
+import type { Db } from '../../platform/db';
+import { Prisma } from '../../platform/db';
+import type { StatsQuery, StatsView } from '../../contract/schemas';
 
 const GROUP_KEYS: Record<NonNullable<StatsQuery['groupBy']>, Prisma.Sql> = {
   channel: Prisma.sql`channel`,

@@ -1,14 +1,27 @@
-import { previewTemplate } from '../../activities/templates/preview';
-import { checkTemplateSyntax } from '../../activities/templates/render';
-import type { Db } from '../../lib/db';
-import type { Prisma } from '../../lib/db';
-import { templateInputSchema, type TemplateContent, type TemplatePreviewInput } from '../../lib/schemas';
+import { previewTemplate } from '../../domain/templates/preview';
+import { checkTemplateSyntax } from '../../domain/templates/render';
+import type { Db } from '../../platform/db';
+import type { Prisma } from '../../platform/db';
+import { templateInputSchema, type TemplateContent, type TemplatePreviewInput } from '../../contract/schemas';
 import { HttpError, notFound } from '../errors';
 
 export interface TemplateServiceOptions {
   /** The operator's email layout (HERALD_EMAIL_LAYOUT_FILE), so previews show the email as it will be sent. */
   emailLayout?: string;
   publicUrl?: string;
+}
+
+/** A template that does not parse is refused as a whole: 422, naming the field, line and column. */
+function assertSyntax(content: TemplateContent): void {
+  const problem = checkTemplateSyntax(content);
+  if (problem) {
+    throw new HttpError(
+      422,
+      'template_syntax_error',
+      `${problem.field}: line ${problem.line}, column ${problem.column}: ${problem.message}`,
+      problem,
+    );
+  }
 }
 
 export function createTemplateService(db: Db, options: TemplateServiceOptions = {}) {
@@ -35,15 +48,7 @@ export function createTemplateService(db: Db, options: TemplateServiceOptions = 
 
   /** A draft is checked like a save (422 on a syntax error); its version is the one it would follow (0: none yet). */
   async function draft(id: string, content: TemplateContent) {
-    const problem = checkTemplateSyntax(content);
-    if (problem) {
-      throw new HttpError(
-        422,
-        'template_syntax_error',
-        `${problem.field}: line ${problem.line}, column ${problem.column}: ${problem.message}`,
-        problem,
-      );
-    }
+    assertSyntax(content);
     const template = await db.template.findUnique({ where: { id } });
     return { number: template?.currentVersion ?? 0, content };
   }
@@ -51,15 +56,7 @@ export function createTemplateService(db: Db, options: TemplateServiceOptions = 
   return {
     /** Every save is a new immutable version; notifications keep rendering the version they were accepted with. */
     async put(id: string, content: TemplateContent) {
-      const problem = checkTemplateSyntax(content);
-      if (problem) {
-        throw new HttpError(
-          422,
-          'template_syntax_error',
-          `${problem.field}: line ${problem.line}, column ${problem.column}: ${problem.message}`,
-          problem,
-        );
-      }
+      assertSyntax(content);
       return db.$transaction(async (tx) => {
         const current = await tx.template.findUnique({ where: { id } });
         const version = (current?.currentVersion ?? 0) + 1;

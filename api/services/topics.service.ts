@@ -1,5 +1,5 @@
-import { decodeCursor, encodeCursor, fetchAudiencePage, countAudience } from '../../lib/audience';
-import type { Db } from '../../lib/db';
+import { decodeCursor, encodeCursor, fetchAudiencePage, countAudience } from '../../domain/campaigns/audience';
+import type { Db } from '../../platform/db';
 import type {
   Audience,
   AudiencePreviewResult,
@@ -7,7 +7,7 @@ import type {
   TopicSubscribeResult,
   TopicSubscribersPage,
   TopicUnsubscribeResult,
-} from '../../lib/schemas';
+} from '../../contract/schemas';
 import { HttpError, notFound } from '../errors';
 
 type TopicRow = { key: string; name: string | null; createdAt: Date; updatedAt: Date };

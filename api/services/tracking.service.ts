@@ -2,11 +2,11 @@
  * The public side of tracking: signed redirect links, the open pixel, one-click unsubscribe, and events reported by
  * apps through POST /v1/events. A token that does not verify is refused before anything is read or redirected.
  */
-import type { Db } from '../../lib/db';
-import { Prisma } from '../../lib/db';
-import { preferencesSchema, type TrackingEventInput, type TrackingEventResult } from '../../lib/schemas';
-import { deliverySubject, recordTrackingEvent, type EventSubject } from '../../lib/tracking/events';
-import type { Tracking } from '../../lib/tracking/tracking';
+import type { Db } from '../../platform/db';
+import { Prisma } from '../../platform/db';
+import { preferencesSchema, type TrackingEventInput, type TrackingEventResult } from '../../contract/schemas';
+import { deliverySubject, recordTrackingEvent, type EventSubject } from '../../domain/tracking/events';
+import type { Tracking } from '../../domain/tracking/tracking';
 import { HttpError, notFound } from '../errors';
 
 const invalidLink = () => new HttpError(404, 'invalid_link', 'this link is not valid');

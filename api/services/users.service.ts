@@ -1,6 +1,6 @@
-import type { Db } from '../../lib/db';
-import { Prisma } from '../../lib/db';
-import { newDeviceId } from '../../lib/ids';
+import type { Db } from '../../platform/db';
+import { Prisma } from '../../platform/db';
+import { newDeviceId } from '../../contract/ids';
 import {
   idSchema,
   preferencesSchema,
@@ -8,7 +8,7 @@ import {
   type BulkUserResult,
   type Preferences,
   type UserInput,
-} from '../../lib/schemas';
+} from '../../contract/schemas';
 import { notFound } from '../errors';
 
 type UserRow = Prisma.UserGetPayload<object>;
@@ -135,7 +135,7 @@ export function createUserService({ db, settingsChanged = async () => undefined 
         const notifications = await tx.notification.updateMany({ where: { userId }, data: { data: {} } });
         // Tracking events stay for the statistics, without their details (clicked URLs, bounce reasons).
         await tx.trackingEvent.updateMany({ where: { notification: { userId } }, data: { metadata: Prisma.DbNull } });
-        // Their in-app inbox: items, stream events and the feed's counter (lib/inbox).
+        // Their in-app inbox: items, stream events and the feed's counter (domain/inbox).
         const inboxItems = await tx.$executeRaw`DELETE FROM inbox_items WHERE user_id = ${userId}`;
         await tx.$executeRaw`DELETE FROM inbox_events WHERE user_id = ${userId}`;
         await tx.$executeRaw`DELETE FROM inbox_feeds WHERE user_id = ${userId}`;

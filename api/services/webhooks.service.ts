@@ -5,11 +5,15 @@
  * Herald sent along (falling back to the provider's message id), becomes a tracking event, and a hard bounce or an
  * undeliverable number flags the user's contact.
  */
-import { createPublicKey, verify, type KeyObject } from 'node:crypto';
-import twilio from 'twilio';
-import type { Db } from '../../lib/db';
-import { deliverySubject, recordTrackingEvent, type TrackingEventType } from '../../lib/tracking/events';
-import { flagContact } from '../../activities/tracking/delivery-outcomes';
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import {
+  parseSendgridEvent,
+  verifySendgridSignature,
+} from '../../activities/providers/email/sendgrid/sendgrid.webhook';
+import { parseTwilioStatus, verifyTwilioSignature } from '../../activities/providers/sms/twilio/twilio.webhook';
+import type { Db } from '../../platform/db';
+import { deliverySubject, recordTrackingEvent, type TrackingEventType } from '../../domain/tracking/events';
+import { flagContact } from '../../domain/tracking/delivery-outcomes';
 import { HttpError } from '../errors';
 
 type Subject = NonNullable<Awaited<ReturnType<typeof deliverySubject>>>;
@@ -28,30 +32,6 @@ export interface WebhookResult {
   recorded: number;
   ignored: number;
 }
-
-const SENDGRID_EVENTS: Partial<Record<string, TrackingEventType>> = {
-  delivered: 'delivered',
-  bounce: 'failed',
-  dropped: 'failed',
-  open: 'opened',
-  click: 'clicked',
-};
-const TWILIO_STATUSES: Partial<Record<string, TrackingEventType>> = {
-  delivered: 'delivered',
-  undelivered: 'failed',
-  failed: 'failed',
-};
-
-/** Dropped for one of these reasons means the address itself is bad (SendGrid's suppression of a bounced address). */
-const SENDGRID_DEAD_ADDRESS_DROPS = new Set(['bounced address', 'invalid']);
-/**
- * Twilio errors that say the number cannot receive SMS: unknown or unreachable handset for good, a landline or an
- * invalid number. 30003 (handset off) and 30007 (carrier filtering) are about now or the content: not flagged.
- */
-const TWILIO_DEAD_NUMBER_CODES = new Set(['30005', '30006', '21211', '21612', '21614', '21407']);
-
-/** Addresses out of what Herald keeps: a bounce reason is for operators, not a second copy of the contact. */
-const scrub = (text: string) => text.replace(/[^\s<>"'@]+@[^\s<>"']+/g, '[redacted]').slice(0, 300);
 
 export function createWebhookService(db: Db, options: WebhookOptions) {
   let sendgridKey: KeyObject | undefined;
@@ -93,17 +73,7 @@ export function createWebhookService(db: Db, options: WebhookOptions) {
           'X-Twilio-Email-Event-Webhook-Signature and -Timestamp are required',
         );
       }
-      let ok = false;
-      try {
-        ok = verify(
-          'sha256',
-          Buffer.concat([Buffer.from(timestamp, 'utf8'), rawBody]),
-          sendgridKey,
-          Buffer.from(signature, 'base64'),
-        );
-      } catch {
-        ok = false;
-      }
+      const ok = verifySendgridSignature(sendgridKey, rawBody, signature, timestamp);
       if (!ok) throw new HttpError(403, 'invalid_signature', 'the SendGrid signature does not verify');
     },
 
@@ -111,38 +81,22 @@ export function createWebhookService(db: Db, options: WebhookOptions) {
       if (!Array.isArray(events)) throw new HttpError(400, 'invalid_body', 'SendGrid posts a JSON array of events');
       const result: WebhookResult = { received: events.length, recorded: 0, ignored: 0 };
       for (const raw of events) {
-        const event = (raw && typeof raw === 'object' ? raw : {}) as Record<string, unknown>;
-        const kind = typeof event.event === 'string' ? event.event : '';
-        const type = SENDGRID_EVENTS[kind];
-        const messageId = typeof event.sg_message_id === 'string' ? event.sg_message_id.split('.')[0] : undefined;
-        const subject = type ? await findDelivery(event.herald_delivery_id, messageId, 'email') : null;
-        if (!type || !subject) {
+        const event = parseSendgridEvent(raw);
+        const subject = event ? await findDelivery(event.deliveryId, event.messageId, 'email') : null;
+        if (!event || !subject) {
           result.ignored++;
           continue;
         }
-        const at = typeof event.timestamp === 'number' ? new Date(event.timestamp * 1000) : undefined;
-        const reason = typeof event.reason === 'string' ? scrub(event.reason) : undefined;
-        const metadata: Record<string, unknown> = { event: kind };
-        if (kind === 'bounce') {
-          metadata.bounceType = event.type === 'blocked' ? 'blocked' : 'bounce';
-          if (typeof event.status === 'string') metadata.status = event.status;
-          if (typeof event.bounce_classification === 'string') metadata.classification = event.bounce_classification;
-        }
-        if (reason) metadata.reason = reason;
-        if (kind === 'click' && typeof event.url === 'string') metadata.url = event.url.slice(0, 2048);
-        if (kind === 'open' && event.sg_machine_open === true) metadata.machineOpen = true;
-        const stored = await record(subject, type, 'sendgrid', {
-          ...(at && !Number.isNaN(at.getTime()) ? { at } : {}),
-          metadata,
-          ...(typeof event.sg_event_id === 'string' ? { sourceEventId: `sendgrid:${event.sg_event_id}` } : {}),
+        const stored = await record(subject, event.type, 'sendgrid', {
+          ...(event.at ? { at: event.at } : {}),
+          metadata: event.metadata,
+          ...(event.sourceEventId ? { sourceEventId: event.sourceEventId } : {}),
         });
         if (stored.stored) result.recorded++;
         else result.ignored++;
-        // A hard bounce ("blocked" is SendGrid's soft one) or a drop for a known-bad address: the address is dead.
-        const hard =
-          (kind === 'bounce' && event.type !== 'blocked') ||
-          (kind === 'dropped' && SENDGRID_DEAD_ADDRESS_DROPS.has(String(event.reason ?? '').toLowerCase()));
-        if (hard) await flagContact(db, subject, `${kind}${reason ? `: ${reason}` : ''}`, new Date());
+        if (event.deadAddress) {
+          await flagContact(db, subject, `${event.kind}${event.reason ? `: ${event.reason}` : ''}`, new Date());
+        }
       }
       return result;
     },
@@ -152,24 +106,21 @@ export function createWebhookService(db: Db, options: WebhookOptions) {
         throw new HttpError(503, 'webhook_not_configured', 'set TWILIO_AUTH_TOKEN to receive Twilio status callbacks');
       }
       if (!signature) throw new HttpError(401, 'missing_signature', 'X-Twilio-Signature is required');
-      if (!twilio.validateRequest(options.twilioAuthToken, signature, url, params)) {
+      if (!verifyTwilioSignature(options.twilioAuthToken, signature, url, params)) {
         throw new HttpError(403, 'invalid_signature', 'the Twilio signature does not verify');
       }
     },
 
     async twilio(params: Record<string, string>, deliveryId: string | undefined): Promise<WebhookResult> {
-      const status = params.MessageStatus ?? params.SmsStatus ?? '';
-      const type = TWILIO_STATUSES[status];
-      const subject = type ? await findDelivery(deliveryId, params.MessageSid, 'sms') : null;
-      if (!type || !subject) return { received: 1, recorded: 0, ignored: 1 };
-      const errorCode = params.ErrorCode || undefined;
-      const stored = await record(subject, type, 'twilio', {
+      const event = parseTwilioStatus(params);
+      const subject = event ? await findDelivery(deliveryId, event.messageSid, 'sms') : null;
+      if (!event || !subject) return { received: 1, recorded: 0, ignored: 1 };
+      const { status, errorCode } = event;
+      const stored = await record(subject, event.type, 'twilio', {
         metadata: { status, ...(errorCode ? { errorCode } : {}) },
-        ...(params.MessageSid ? { sourceEventId: `twilio:${params.MessageSid}:${status}` } : {}),
+        ...(event.messageSid ? { sourceEventId: `twilio:${event.messageSid}:${status}` } : {}),
       });
-      if (type === 'failed' && errorCode && TWILIO_DEAD_NUMBER_CODES.has(errorCode)) {
-        await flagContact(db, subject, `${status}: Twilio error ${errorCode}`, new Date());
-      }
+      if (event.deadNumber) await flagContact(db, subject, `${status}: Twilio error ${errorCode}`, new Date());
       return { received: 1, recorded: stored.stored ? 1 : 0, ignored: stored.stored ? 0 : 1 };
     },
   };

@@ -40,7 +40,7 @@ interface Follow {
   watch(): void;
 }
 
-/** A notification id from lib/ids notificationIdFor is `ntf_<digest>`; its workflow is `notification-<digest>`. */
+/** A notification id from contract/ids notificationIdFor is `ntf_<digest>`; its workflow is `notification-<digest>`. */
 const workflowIdOf = (id: string) => /^ntf_([0-9a-f]{40})$/.exec(id)?.[1];
 
 function trace(ctx: Ctx, n: Notification, follow: Follow): HTMLElement[] {

@@ -1,15 +1,15 @@
 /** Volume and failures per channel over time, the rates, queue backlog and provider health for a chosen range. */
 import uPlot from 'uplot';
-import type { StatsSeries } from '../../api/insights.schemas';
+import type { StatsSeries } from '../../contract/schemas/insights.schemas';
 import type { Ctx } from '../context';
 import { field, h, percent, section, select, table } from '../dom';
+import { CHANNELS } from '../../contract/channels';
 
 const RANGES: Record<string, { hours: number; bucket: 'hour' | 'day'; label: string }> = {
   '24h': { hours: 24, bucket: 'hour', label: 'Last 24 hours' },
   '7d': { hours: 24 * 7, bucket: 'hour', label: 'Last 7 days' },
   '30d': { hours: 24 * 30, bucket: 'day', label: 'Last 30 days' },
 };
-const CHANNELS = ['push', 'sms', 'email', 'inbox'] as const;
 const COLORS: Record<string, string> = { push: '#0b57d0', sms: '#146c2e', email: '#8e24aa', inbox: '#b3261e' };
 
 export async function overviewView(ctx: Ctx): Promise<HTMLElement> {

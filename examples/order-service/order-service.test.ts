@@ -4,7 +4,7 @@
  * transport; the same order shipped through both is one notification, one e-mail.
  */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { formatEncryptionKeys, generateEncryptionKey } from '../../lib/codec';
+import { formatEncryptionKeys, generateEncryptionKey } from '../../contract/codec';
 import { startTestHerald, TEST_API_KEY, waitForNotification, type TestHerald } from '../../test/support/herald';
 import { startProviderFakes, type ProviderFakes } from '../../test/support/provider-fakes';
 import { createLocalTemporal } from '../../test/support/temporal';

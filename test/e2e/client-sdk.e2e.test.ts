@@ -15,8 +15,11 @@ import {
   UnauthorizedError,
   type HeraldClient,
 } from '@herald/client';
-import { notificationIntakeWorkflowId, notificationWorkflowId, redriveWorkflowId } from '../../lib/ids';
-import { NOTIFICATION_INTAKE_WORKFLOW, type NotificationIntakeResult } from '../../workflows/definitions';
+import { notificationIntakeWorkflowId, notificationWorkflowId, redriveWorkflowId } from '../../contract/ids';
+import {
+  NOTIFICATION_INTAKE_WORKFLOW,
+  type NotificationIntakeResult,
+} from '../../contract/workflows/notification.definitions';
 import { unusedPort } from '../fakes/http-fake-server';
 import { FlakyProxy } from '../fakes/flaky-proxy';
 import { TemporalAuthFake } from '../fakes/temporal-auth.fake';

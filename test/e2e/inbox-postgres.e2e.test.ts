@@ -7,9 +7,9 @@
  */
 import type { Server } from 'node:http';
 import { createApp } from '../../api/app';
-import { openDatabase, type Database } from '../../lib/db';
-import { InboxBus } from '../../lib/inbox/bus';
-import { createLogger } from '../../lib/logger';
+import { openDatabase, type Database } from '../../platform/db';
+import { InboxBus } from '../../domain/inbox/bus';
+import { createLogger } from '../../platform/logger';
 import { startTestHerald, TEST_API_KEY, waitForNotification, type TestHerald } from '../support/herald';
 import { openSse, type SseStream } from '../support/sse';
 import { track } from '../support/teardown';

@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { HeraldMetrics } from '../../lib/metrics';
+import { HeraldMetrics } from '../../platform/metrics';
 
 const deployDir = path.resolve(__dirname, '..', '..', 'temporal-docker');
 const read = (file: string) => fs.readFileSync(path.join(deployDir, file), 'utf8');

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { ROUTE_SCOPES, routeScope } from '../../api/auth';
 import { createApp } from '../../api/app';
-import { API_KEY_SCOPES } from '../../lib/schemas';
+import { API_KEY_SCOPES } from '../../contract/schemas';
 import { startTestHerald, TEST_API_KEY, type TestHerald } from '../support/herald';
 
 jest.setTimeout(120_000);

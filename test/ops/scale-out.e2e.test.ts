@@ -12,7 +12,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { formatEncryptionKeys, generateEncryptionKey } from '../../lib/codec';
+import { formatEncryptionKeys, generateEncryptionKey } from '../../contract/codec';
 import { unusedPort } from '../fakes/http-fake-server';
 import { TwilioFake } from '../fakes/twilio.fake';
 import { startTestHerald, waitForNotification, type TestHerald } from '../support/herald';

@@ -8,7 +8,7 @@
  */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { temporal as proto } from '@temporalio/proto';
-import { userThrottleWorkflowId } from '../../lib/ids';
+import { userThrottleWorkflowId } from '../../contract/ids';
 import { startTestHerald, waitForNotification, type TestHerald } from '../support/herald';
 import { startProviderFakes, type ProviderFakes } from '../support/provider-fakes';
 import { createLocalTemporal } from '../support/temporal';

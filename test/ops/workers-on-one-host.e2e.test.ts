@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { formatEncryptionKeys, generateEncryptionKey } from '../../lib/codec';
+import { formatEncryptionKeys, generateEncryptionKey } from '../../contract/codec';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { createLocalTemporal } from '../support/temporal';
 import { until } from '../support/until';

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
-import { openDatabase, type Database } from '../../lib/db';
+import { openDatabase, type Database } from '../../platform/db';
 import { parsePostgresUrl } from '../../prisma/adapters';
 import { applyMigrations } from '../../prisma/migrate';
 import { buildOnce } from './run-dir';

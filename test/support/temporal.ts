@@ -4,9 +4,9 @@ import { InterceptingCall, ListenerBuilder, RequesterBuilder, type Interceptor }
 import { defaultGrpcRetryOptions, makeGrpcRetryInterceptor, type ConnectionPlugin } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import { temporalBinary } from '../../lib/temporal-binaries';
-import { createLogger } from '../../lib/logger';
-import { installTemporalRuntime } from '../../lib/temporal-runtime';
+import { temporalBinary } from '../../server/temporal-binaries';
+import { createLogger } from '../../platform/logger';
+import { installTemporalRuntime } from '../../platform/temporal-runtime';
 import { runDir } from './run-dir';
 import { stopWorkers, track, trackWorker } from './teardown';
 import { until } from './until';
@@ -27,7 +27,7 @@ function installTestRuntime(): void {
   installTemporalRuntime({ initialLogger: createLogger(LOG_LEVEL ?? 'error'), expected: TEST_SERVER_WARNINGS });
 }
 
-// Every worker a test file creates (its own, or Herald's through lib/worker.ts) is recorded, so that it is shut down
+// Every worker a test file creates (its own, or Herald's through server/worker.ts) is recorded, so that it is shut down
 // before its server goes away, even when the test that started it timed out (test/support/teardown.ts).
 const create = Worker.create.bind(Worker);
 Worker.create = async (options) => {

@@ -11,7 +11,7 @@ export async function heraldWorkflowBundle(): Promise<{ codePath: string }> {
   const codePath = await buildOnce('herald-workflows.js', async () => {
     const { code } = await bundleWorkflowCode({
       workflowsPath: require.resolve('../../workflows'),
-      failureConverterPath: require.resolve('../../lib/failure-converter'),
+      failureConverterPath: require.resolve('../../contract/failure-converter'),
       logger: quiet,
     });
     return code;

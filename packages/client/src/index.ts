@@ -54,7 +54,7 @@ import type {
 } from './types';
 
 /**
- * The data converter Herald's workers use (payload encryption, lib/codec.ts), for the Temporal client given to the
+ * The data converter Herald's workers use (payload encryption, contract/codec.ts), for the Temporal client given to the
  * Temporal transport: `new Client({ connection, dataConverter: heraldDataConverter(process.env.HERALD_ENCRYPTION_KEYS!) })`.
  */
 export function heraldDataConverter(encryptionKeys: string): DataConverter {

@@ -1,5 +1,5 @@
 /**
- * The client's types, inferred from the schemas the API validates with (lib/schemas.ts): what the server accepts is
+ * The client's types, inferred from the schemas the API validates with (contract/schemas): what the server accepts is
  * what the compiler accepts, so the client cannot drift from the server.
  */
 import type { z } from 'zod';

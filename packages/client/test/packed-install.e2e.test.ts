@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { formatEncryptionKeys, generateEncryptionKey } from '../../../lib/codec';
+import { formatEncryptionKeys, generateEncryptionKey } from '../../../contract/codec';
 import { startTestHerald, TEST_API_KEY, waitForNotification, type TestHerald } from '../../../test/support/herald';
 import { startLocalRegistry, type LocalRegistry } from '../../../test/support/local-registry';
 import { startProviderFakes, type ProviderFakes } from '../../../test/support/provider-fakes';

@@ -4,13 +4,10 @@ import { MailService } from '@sendgrid/mail';
 import type { EmailProvider, EmailRequest, FailureKind, SendResult } from '../../provider.types';
 import { ProviderError } from '../../provider.types';
 import { headerValue, requestFailure, retryAfterMs } from '../../transport-errors';
+import type { SendgridConfig } from './sendgrid.config';
+import { redact } from '../../../../platform/redact';
 
-export interface SendgridEmailProviderOptions {
-  apiKey: string;
-  /** A verified sender: `addr@example.com` or `Name <addr@example.com>`. */
-  from: string;
-  /** Base URL (a proxy, the EU host or a local fake); defaults to https://api.sendgrid.com/. */
-  endpoint?: string;
+export interface SendgridEmailProviderOptions extends SendgridConfig {
   /** Per-request timeout; defaults to 10 s (the SDK's default is none: a stuck call would hang the activity). */
   timeoutMs?: number;
 }
@@ -92,7 +89,7 @@ function toProviderError(err: unknown, to: string): ProviderError {
     return new ProviderError(
       kind,
       `HTTP_${status}`,
-      scrub(`SendGrid answered HTTP ${status}${detail.length ? `: ${detail.join('; ')}` : ''}`, to),
+      redact(`SendGrid answered HTTP ${status}${detail.length ? `: ${detail.join('; ')}` : ''}`, { values: [to] }),
       { status, ...(retryAfter !== undefined ? { retryAfterMs: retryAfter } : {}) },
     );
   }
@@ -102,7 +99,7 @@ function toProviderError(err: unknown, to: string): ProviderError {
   return new ProviderError(
     'permanent_request',
     'INVALID_REQUEST',
-    scrub(`SendGrid SDK rejected the message: ${err instanceof Error ? err.message : String(err)}`, to),
+    redact(`SendGrid SDK rejected the message: ${err instanceof Error ? err.message : String(err)}`, { values: [to] }),
   );
 }
 
@@ -133,8 +130,4 @@ function retryAfterOf(headers: unknown): number | undefined {
   if (retryAfter !== undefined) return retryAfter;
   const reset = Number(headerValue(headers, 'x-ratelimit-reset'));
   return Number.isFinite(reset) && reset > 0 ? Math.max(0, reset * 1000 - Date.now()) : undefined;
-}
-
-function scrub(text: string, to: string): string {
-  return to ? text.split(to).join('[redacted]') : text;
 }

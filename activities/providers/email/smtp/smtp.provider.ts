@@ -4,12 +4,10 @@ import type { NodemailerError, SMTPPoolOptions, SMTPPoolSentMessageInfo, Transpo
 import type { EmailProvider, EmailRequest, FailureKind, SendResult } from '../../provider.types';
 import { ProviderError } from '../../provider.types';
 import { networkErrorCode } from '../../transport-errors';
+import type { SmtpConfig } from './smtp.config';
+import { redact } from '../../../../platform/redact';
 
-export interface SmtpEmailProviderOptions {
-  /** `smtp://user:pass@host:587` (STARTTLS when offered) or `smtps://user:pass@host:465` (implicit TLS). */
-  url: string;
-  /** `addr@example.com` or `Name <addr@example.com>`; its domain also names our Message-IDs. */
-  from: string;
+export interface SmtpEmailProviderOptions extends SmtpConfig {
   tls?: { rejectUnauthorized?: boolean; caPem?: string };
   /** Connect, greeting and socket-inactivity timeout; defaults to 30 s (nodemailer's connect default is 2 min). */
   timeoutMs?: number;
@@ -98,7 +96,9 @@ function toProviderError(err: unknown, to: string): unknown {
   if (!kind) return err;
   // A refused connection arrives as ESOCKET with the system's code kept aside: report the more telling one.
   const reported = CONNECTION_CODES.has(code) ? (networkErrorCode({ code: e.originalCode }) ?? code) : code;
-  const message = scrub(`SMTP ${e.command ? `${e.command} ` : ''}failed (${reported}): ${e.message}`, to);
+  const message = redact(`SMTP ${e.command ? `${e.command} ` : ''}failed (${reported}): ${e.message}`, {
+    values: [to],
+  });
   return new ProviderError(kind, reported, message, reply ? { status: reply } : {});
 }
 
@@ -139,6 +139,3 @@ function enhancedSubject(response: string | undefined): number | undefined {
 }
 
 /** Servers quote addresses in their replies ("550 5.1.1 <ada@example.com>: unknown"); our records must not. */
-function scrub(text: string, to: string): string {
-  return (to ? text.split(to).join('[redacted]') : text).replace(/[^\s<>"'@]+@[^\s<>"']+/g, '[redacted]');
-}

@@ -6,18 +6,10 @@ import type { ProviderOptions, ResponseFailure } from '@parse/node-apn';
 
 import { ProviderError } from '../../provider.types';
 import type { FailureKind, PushProvider, PushRequest, SendResult } from '../../provider.types';
+import type { ApnsConfig } from './apns.config';
+import { redact } from '../../../../platform/redact';
 
-export interface ApnsPushProviderOptions {
-  /** Contents of the `.p8` token-signing key (PKCS#8 PEM, P-256). */
-  keyPem: string;
-  keyId: string;
-  teamId: string;
-  /** The app's bundle id (`apns-topic`). */
-  topic: string;
-  /** `https://host:port`; Apple's production host when absent. */
-  endpoint?: string;
-  /** A CA to trust for the endpoint in addition to the public roots (a proxy's or a local fake's). */
-  caPem?: string;
+export interface ApnsPushProviderOptions extends ApnsConfig {
   /**
    * How many times the SDK itself re-sends after 408/429/5xx or ExpiredProviderToken (default 0). The SDK retries
    * immediately and ignores Retry-After, so its retries are a burst against a struggling APNs; leaving retries to the
@@ -154,7 +146,7 @@ function classify(status: number, reason: string): FailureKind {
 
 /** The SDK reports failures as plain objects: `{status, response: {reason}}`, `{status, error}` or `{error}`. */
 function toProviderError(failure: ResponseFailure | undefined, deviceToken: string): ProviderError {
-  const scrub = (text: string) => (deviceToken ? text.split(deviceToken).join('<device token>') : text);
+  const scrub = (text: string) => redact(text, { values: [deviceToken] });
   if (failure === undefined) {
     return new ProviderError('transient', 'NoResult', 'APNs SDK returned neither a success nor a failure');
   }

@@ -14,16 +14,12 @@ import { ProviderError } from '../../provider.types';
 import type { FailureKind, PushProvider, PushRequest, SendResult } from '../../provider.types';
 import { ServiceAccountCredential, TokenExchangeError } from './service-account.credential';
 import type { ServiceAccountKey } from './service-account.credential';
+import type { FcmConfig } from './fcm.config';
+import { redact } from '../../../../platform/redact';
 
-export interface FcmPushProviderOptions {
-  projectId: string;
+export interface FcmPushProviderOptions extends Omit<FcmConfig, 'credentials'> {
   /** The service-account JSON key (`client_email`, `private_key`, ...). */
   credentials: ServiceAccountKey;
-  /**
-   * Where every FCM and Google OAuth connection goes instead of Google's hosts: `http://host:port` (plain TCP) or
-   * `https://host:port`. Only scheme, host and port count: requests keep Google's paths and Host headers.
-   */
-  endpoint?: string;
   /** A CA to trust in addition to the public roots (a proxy's or a local fake's). */
   caPem?: string;
   /**
@@ -212,7 +208,7 @@ function classify(code: string, message: string): FailureKind {
 }
 
 function toProviderError(error: unknown, deviceToken: string): ProviderError {
-  const scrub = (text: string) => (deviceToken ? text.split(deviceToken).join('<device token>') : text);
+  const scrub = (text: string) => redact(text, { values: [deviceToken] });
   if (error instanceof TokenExchangeError) {
     return new ProviderError(
       error.kind,

@@ -5,14 +5,11 @@ import TwilioServiceException from 'twilio/lib/base/TwilioServiceException';
 import type { FailureKind, SendResult, SmsProvider, SmsRequest } from '../../provider.types';
 import { ProviderError } from '../../provider.types';
 import { headerValue, requestFailure, retryAfterMs } from '../../transport-errors';
+import type { TwilioConfig } from './twilio.config';
+import { DEAD_NUMBER_CODES } from './twilio.codes';
+import { redact } from '../../../../platform/redact';
 
-export interface TwilioSmsProviderOptions {
-  accountSid: string;
-  authToken: string;
-  /** E.164 number, short code or alphanumeric sender id owned by the account. */
-  from: string;
-  /** REST base URL (a proxy, a regional host or a local fake); defaults to https://api.twilio.com. */
-  endpoint?: string;
+export interface TwilioSmsProviderOptions extends TwilioConfig {
   /** Per-request timeout; defaults to 10 s so that a stuck call ends well inside the activity's timeout. */
   timeoutMs?: number;
   /** Delivery receipts go here; the delivery id is appended as `herald_delivery_id` (see send()). */
@@ -20,14 +17,11 @@ export interface TwilioSmsProviderOptions {
 }
 
 /** Recipient problems: the number is invalid, unreachable by SMS, or has opted out. Retrying cannot help. */
-const TARGET_CODES = new Set([
-  21211, // invalid 'To' number
+const TARGET_CODES = new Set<number>([
+  ...DEAD_NUMBER_CODES,
   21214, // 'To' number cannot be reached
   21217, // number does not appear to be valid
-  21407, // number type does not support SMS
   21610, // recipient unsubscribed (replied STOP)
-  21612, // 'To' number not currently reachable via SMS
-  21614, // 'To' number is not a valid mobile number
 ]);
 
 /** Twilio-side back-pressure reported as a 4xx: the same request succeeds later. */
@@ -100,7 +94,7 @@ export class TwilioSmsProvider implements SmsProvider {
       const { status, code } = err;
       const kind = classify(status, code);
       const retryAfter = kind === 'transient' ? retryAfterMs(headerValue(headers, 'retry-after')) : undefined;
-      const detail = scrub(err.message ?? '', secrets);
+      const detail = redact(err.message ?? '', { values: secrets });
       return new ProviderError(
         kind,
         code ? String(code) : `HTTP_${status}`,
@@ -134,8 +128,3 @@ function withDeliveryId(callbackUrl: string, deliveryId: string): string {
 }
 
 /** Twilio echoes the recipient in its messages ("The 'To' number +1555… is not valid"); our records must not. */
-function scrub(text: string, secrets: string[]): string {
-  let out = text;
-  for (const secret of secrets) if (secret) out = out.split(secret).join('[redacted]');
-  return out.replace(/\+?\d[\d ().-]{5,}\d/g, '[redacted]');
-}

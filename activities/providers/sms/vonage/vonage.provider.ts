@@ -3,14 +3,10 @@ import { Vonage } from '@vonage/server-sdk';
 import type { FailureKind, SendResult, SmsProvider, SmsRequest } from '../../provider.types';
 import { ProviderError } from '../../provider.types';
 import { requestFailure, retryAfterMs } from '../../transport-errors';
+import type { VonageConfig } from './vonage.config';
+import { redact } from '../../../../platform/redact';
 
-export interface VonageSmsProviderOptions {
-  apiKey: string;
-  apiSecret: string;
-  /** E.164 number (with or without +) or alphanumeric sender id. */
-  from: string;
-  /** REST base URL (a proxy or a local fake); defaults to https://rest.nexmo.com. */
-  endpoint?: string;
+export interface VonageSmsProviderOptions extends VonageConfig {
   /** Per-request timeout; defaults to 10 s so that a stuck call ends well inside the activity's timeout. */
   timeoutMs?: number;
 }
@@ -76,7 +72,7 @@ export class VonageSmsProvider implements SmsProvider {
       return new ProviderError(
         kind,
         `status_${status}`,
-        `Vonage refused the message (status ${status}): ${scrub(failed.errorText ?? '', secrets)}`,
+        `Vonage refused the message (status ${status}): ${redact(failed.errorText ?? '', { values: secrets })}`,
       );
     }
     // A non-2xx HTTP answer (401 bad credentials, 429, 5xx from Vonage or a proxy): a VetchError with the response.
@@ -113,8 +109,3 @@ function classifyStatus(status: string): FailureKind {
 }
 
 /** Vonage echoes numbers in its error texts; our records must not. */
-function scrub(text: string, secrets: string[]): string {
-  let out = text;
-  for (const secret of secrets) if (secret) out = out.split(secret).join('[redacted]');
-  return out.replace(/\+?\d[\d ().-]{5,}\d/g, '[redacted]');
-}
