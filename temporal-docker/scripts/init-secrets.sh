@@ -47,6 +47,8 @@ write_once herald_api_key "$(random_hex)"
 write_once herald_encryption_keys "k$(date -u +%Y%m%d):$(head -c 32 /dev/urandom | base64 | tr -d '\n')"
 # Tracking: the HMAC key for tracked links, open pixels and unsubscribe links. Changing it breaks links already sent.
 write_once herald_tracking_secret "$(random_hex)"
+# In-app inbox: the HMAC key signing end users' feed tokens (docs/inbox.md). Rotate by listing new,old in the file.
+write_once herald_inbox_secret "$(random_hex)"
 
 # Provider credentials: an empty file means "provider not configured" (Herald then skips it or uses the outbox).
 for name in apns_key fcm_credentials twilio_auth_token sendgrid_api_key smtp_url vonage_api_secret \

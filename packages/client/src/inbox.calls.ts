@@ -149,7 +149,9 @@ export function createInboxClient(options: InboxClientOptions): InboxClient {
   }
   const q = (query: Record<string, string | number | undefined>) => {
     const entries = Object.entries(query).filter((e): e is [string, string | number] => e[1] !== undefined);
-    return entries.length ? `?${new URLSearchParams(entries.map(([k, v]) => [k, String(v)])).toString()}` : '';
+    return entries.length
+      ? `?${new URLSearchParams(entries.map(([k, v]): [string, string] => [k, String(v)])).toString()}`
+      : '';
   };
   const item = (id: string) => `/v1/inbox/items/${encodeURIComponent(id)}`;
 
