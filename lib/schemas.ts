@@ -4,6 +4,7 @@
  */
 import { isValidPhoneNumber } from 'libphonenumber-js/max';
 import { z } from 'zod';
+import { digestPreferenceSchema, digestSchema } from './digest/digest.schemas';
 
 export const CHANNELS = ['push', 'sms', 'email'] as const;
 export const channelSchema = z.enum(CHANNELS);
@@ -17,6 +18,10 @@ export const NOTIFICATION_STATUSES = [
   'failed',
   'suppressed',
   'canceled',
+  /** Waiting in an open digest batch (docs/digests.md). */
+  'batched',
+  /** Sent as part of a digest: `digestId` is the notification that carried it. */
+  'digested',
 ] as const;
 export type NotificationStatus = (typeof NOTIFICATION_STATUSES)[number];
 export const TERMINAL_STATUSES: readonly NotificationStatus[] = [
@@ -25,6 +30,7 @@ export const TERMINAL_STATUSES: readonly NotificationStatus[] = [
   'failed',
   'suppressed',
   'canceled',
+  'digested',
 ];
 export const DELIVERY_STATUSES = ['pending', 'sent', 'failed', 'skipped'] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
@@ -180,7 +186,14 @@ export const preferencesSchema = z
   .object({
     channels: channelSwitches.default({}),
     categories: z
-      .record(idSchema, z.object({ enabled: z.boolean() }).partial().extend(channelSwitches.shape).strict())
+      .record(
+        idSchema,
+        z
+          .object({ enabled: z.boolean(), digest: digestPreferenceSchema })
+          .partial()
+          .extend(channelSwitches.shape)
+          .strict(),
+      )
       .meta(idKeys)
       .default({}),
     quietHours: z.object({ start: hhmm, end: hhmm }).strict().nullish(),
@@ -195,6 +208,10 @@ export const categoryInputSchema = z
     critical: z.boolean().default(false),
     channels: channelSwitches.default({}),
     quietHours: z.enum(['respect', 'ignore']).default('respect'),
+    /** Batch this category's notifications (ignored when critical); see docs/digests.md. */
+    digest: digestSchema.nullable().default(null),
+    /** Users may choose immediate, hourly or daily for this category in their preferences (never when critical). */
+    allowDigestPreference: z.boolean().default(false),
   })
   .strict()
   .meta({ id: 'CategoryInput' });
@@ -272,6 +289,8 @@ export const sendNotificationSchema = z
       })
       .strict()
       .optional(),
+    /** Batch with the user's other events of this template (and key) into one message; see docs/digests.md. */
+    digest: digestSchema.optional(),
   })
   .strict()
   .meta({ id: 'SendNotification' });
@@ -329,6 +348,8 @@ export const notificationSchema = z
     holdReason: z.string().nullable(),
     error: z.string().optional(),
     campaignRunId: z.string().optional(),
+    /** Set once the notification went out in a digest (status `digested`): the notification that carried it. */
+    digestId: z.string().optional(),
     createdAt: z.string(),
     updatedAt: z.string(),
     deliveries: z.array(deliverySchema),
@@ -360,6 +381,14 @@ export const templatePreviewInputSchema = z
     version: z.number().int().min(1).max(2_147_483_647).optional(),
     /** Unsaved content to preview instead of a stored version (an editor's live preview); nothing is stored. */
     draft: templateInputSchema.optional(),
+    /** Preview a digest: `data` as `count` events (the template sees events, count, omitted, distinct). */
+    digest: z
+      .object({
+        count: z.number().int().min(1).max(100).default(3),
+        distinct: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/)).max(10).optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict()
   .refine((input) => !(input.draft && input.version), { message: 'give draft or version, not both', path: ['draft'] })

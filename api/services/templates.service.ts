@@ -1,3 +1,4 @@
+import { sampleDigestData } from '../../activities/digest/digest-data';
 import { previewTemplate } from '../../activities/templates/preview';
 import { checkTemplateSyntax } from '../../activities/templates/render';
 import type { Db } from '../../lib/db';
@@ -115,7 +116,13 @@ export function createTemplateService(db: Db, options: TemplateServiceOptions = 
         userLocale = user.locale;
       }
       const preview = await previewTemplate(content, {
-        data: { ...(input.data ?? {}), ...userVariables },
+        // A sample digest: the data as `input.digest.count` events, as a digest's template sees them (docs/digests.md).
+        data: {
+          ...(input.digest
+            ? sampleDigestData(input.data ?? {}, input.digest.count, input.digest.distinct ?? [])
+            : (input.data ?? {})),
+          ...userVariables,
+        },
         locale: input.locale ?? userLocale,
         layout: options.emailLayout,
         unsubscribeUrl: `${options.publicUrl ?? ''}/u/preview`,
