@@ -69,6 +69,8 @@ export interface DigestFlushInput {
   /** Stable for this chain of runs (the first run's id): with `batch`, names the digest notification. */
   chainId: string;
   batch: number;
+  /** Workflow time of the send (ms): the digest's creation time. */
+  at: number;
   target: DigestTarget;
   settings: DigestSettings;
   eventIds: string[];
@@ -76,5 +78,4 @@ export interface DigestFlushInput {
 
 export type DigestFlushResult =
   /** Every event was canceled or already carried by another digest: nothing to send. */
-  | { sent: false }
-  | { sent: true; notificationId: string; workflowId: string; count: number };
+  { sent: false } | { sent: true; notificationId: string; workflowId: string; count: number };

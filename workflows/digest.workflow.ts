@@ -135,6 +135,7 @@ export async function digestBatch(input: DigestWorkflowInput): Promise<void> {
       digestWorkflowId: info.workflowId,
       chainId: info.firstExecutionRunId,
       batch: state.batch,
+      at: Date.now(),
       target,
       settings,
       eventIds: flushing,

@@ -41,7 +41,7 @@ export function createDigestActivities({ sql, clock }: DigestActivityDeps) {
       const key = digestKey(input);
       const id = notificationIdFor(key);
       const workflowId = notificationWorkflowId(key);
-      const at = clock().getTime();
+      const at = input.at;
       return sql.transaction(async (tx) => {
         const [existing] = await tx.query<{ count: number }>(
           `SELECT (SELECT count(*)::int FROM notifications e WHERE e.digest_id = n.id) AS count

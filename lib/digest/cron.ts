@@ -105,6 +105,14 @@ function wallClock(ms: number, timeZone: string) {
 
 const MINUTE = 60_000;
 
+/** The same wall-clock minute already happened half an hour or an hour earlier: the clocks fell back. */
+function repeated(at: number, t: ReturnType<typeof wallClock>, timeZone: string): boolean {
+  return [30, 60].some((back) => {
+    const earlier = wallClock(at - back * MINUTE, timeZone);
+    return earlier.day === t.day && earlier.hour === t.hour && earlier.minute === t.minute;
+  });
+}
+
 /**
  * The first instant strictly after `afterMs` (whole minutes) whose wall-clock time in `timeZone` matches. Walks
  * minute by minute within a matching hour and hour by hour otherwise: at most a few thousand steps a year.
@@ -122,7 +130,7 @@ export function nextCronTime(cron: Cron, timeZone: string, afterMs: number): num
       at += (60 - t.minute) * MINUTE;
       continue;
     }
-    if (cron.minute.has(t.minute)) return at;
+    if (cron.minute.has(t.minute) && !repeated(at, t, timeZone)) return at;
     at += MINUTE;
   }
   throw new Error('cron expression never fires');

@@ -16,10 +16,7 @@ export function durationMs(value: string): number {
 }
 
 const duration = (description: string) =>
-  z
-    .string()
-    .regex(new RegExp(DURATION_PATTERN), 'must be a duration such as 30s, 10m, 2h or 1d')
-    .meta({ description });
+  z.string().regex(new RegExp(DURATION_PATTERN), 'must be a duration such as 30s, 10m, 2h or 1d').meta({ description });
 
 /** Five fields (minute hour day-of-month month day-of-week) or @hourly, @daily, @weekly, @monthly, @yearly. */
 export const digestCronSchema = z
@@ -59,7 +56,7 @@ const common = {
   distinct: z
     .array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/, 'must be a field path like actor'))
     .max(10)
-    .meta({ description: 'Fields of the events\' data whose distinct values the template sees as `distinct.<field>`' })
+    .meta({ description: "Fields of the events' data whose distinct values the template sees as `distinct.<field>`" })
     .optional(),
 };
 
@@ -78,13 +75,17 @@ export const digestSchema = z
               'the first; lookback: an event with no digest sent in the last window goes at once, later ones wait ' +
               'for the window',
           }),
-        maxWindow: duration('sliding: the longest a batch can be held from its first event (default 10 × window)').optional(),
+        maxWindow: duration(
+          'sliding: the longest a batch can be held from its first event (default 10 × window)',
+        ).optional(),
       })
       .strict(),
     z.object({ ...common, cron: digestCronSchema }).strict(),
   ])
   .meta({ id: 'Digest' });
 export type DigestInput = z.infer<typeof digestSchema>;
+/** As a request spells it (mode may be left out). */
+export type DigestRequest = z.input<typeof digestSchema>;
 
 /** The per-category choice a user can make where the category allows it (PUT /v1/users/{id}/preferences). */
 export const DIGEST_PREFERENCES = ['immediate', 'hourly', 'daily'] as const;

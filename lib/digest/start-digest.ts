@@ -21,7 +21,9 @@ import {
 
 /** One workflow per user + template + key: a hash, so neither the user id nor the key shows up in Temporal. */
 export function digestWorkflowId(userId: string, template: string, key: string): string {
-  const hash = createHash('sha256').update(JSON.stringify(['digest', userId, template, key])).digest('hex');
+  const hash = createHash('sha256')
+    .update(JSON.stringify(['digest', userId, template, key]))
+    .digest('hex');
   return `digest-${hash.slice(0, 40)}`;
 }
 
