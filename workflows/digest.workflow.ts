@@ -3,16 +3,12 @@ import {
   ApplicationFailure,
   condition,
   continueAsNew,
-  ParentClosePolicy,
   proxyLocalActivities,
   setHandler,
-  startChild,
   workflowInfo,
 } from '@temporalio/workflow';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { DigestActivities } from '../activities/digest/digest.activities';
 import type { DigestSettings } from '../lib/digest/digest.schemas';
-import { NOTIFICATION_WORKFLOW, type SendNotificationWorkflowInput } from './definitions';
 import {
   digestEventSignal,
   digestStateQuery,
@@ -33,7 +29,7 @@ const DEFAULT_IDLE_MS = 10 * 60_000;
 /**
  * One digest key's batches: events arrive by signal (signal-with-start from the accept path), wait in the open batch
  * for its window (fixed, sliding, lookback) or its cron time, and go out together as one ordinary notification —
- * a child `sendNotification` with an id derived from this workflow and the batch number, so each digest is started
+ * a `sendNotification` workflow with an id derived from this workflow and the batch number, so each digest is started
  * once and then takes the normal path (preferences, quiet hours, throttle, channels, tracking). Being the only
  * writer of its key's batches, it cannot send two digests for one event or merge two keys.
  */
@@ -142,18 +138,9 @@ export async function digestBatch(input: DigestWorkflowInput): Promise<void> {
     });
     flushing = [];
     if (!result.sent) return;
+    // The digest's own notification workflow was started by the activity (the accept path's start, its id from
+    // this workflow, the chain of runs and the batch number): sent once, and on its own if this workflow ends.
     state.lastSentAt = Date.now();
-    try {
-      // Abandoned, not owned: the digest is delivered even if this workflow ends or continues as new meanwhile.
-      await startChild(NOTIFICATION_WORKFLOW, {
-        workflowId: result.workflowId,
-        args: [{ notificationId: result.notificationId } satisfies SendNotificationWorkflowInput],
-        parentClosePolicy: ParentClosePolicy.ABANDON,
-        workflowIdReusePolicy: 'REJECT_DUPLICATE',
-      });
-    } catch (error) {
-      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-    }
   }
 
   for (;;) {

@@ -2,10 +2,12 @@
  * The digest workflow's database steps (local activities): writing the digest notification and marking the events
  * it carries, cancelling one waiting event, and the next cron time in the user's zone.
  */
+import { Context } from '@temporalio/activity';
 import { parseCron, isTimeZone, nextCronTime } from '../../lib/digest/cron';
 import { notificationIdFor, notificationWorkflowId } from '../../lib/ids';
 import { finishNotification } from '../../lib/notification-outcome';
 import { MS, TS, type Sql } from '../../lib/sql';
+import { startNotificationWorkflow } from '../../lib/start-notification';
 import type { DigestFlushInput, DigestFlushResult } from '../../workflows/digest.definitions';
 import { digestData } from './digest-data';
 
@@ -33,52 +35,20 @@ ON CONFLICT (idempotency_key) DO NOTHING`;
 export function createDigestActivities({ sql, clock }: DigestActivityDeps) {
   return {
     /**
-     * Writes the digest notification and marks each event it carries `digested` with its id, in one transaction.
-     * Only events still `batched` are taken (a canceled one, or one another digest already carried, is not), so
-     * every event is in exactly one digest. Idempotent: a retry finds the digest already written.
+     * Writes the digest notification and marks each event it carries `digested` with its id, in one transaction,
+     * then starts the digest's own notification workflow exactly as the accept path does (id from the digest's key,
+     * USE_EXISTING, REJECT_DUPLICATE). Only events still `batched` are taken (a canceled one, or one another digest
+     * already carried, is not), so every event is in exactly one digest. Idempotent: a retry finds the digest already
+     * written and its workflow already started, so a digest is sent once.
      */
     async flushDigest(input: DigestFlushInput): Promise<DigestFlushResult> {
       const key = digestKey(input);
-      const id = notificationIdFor(key);
-      const workflowId = notificationWorkflowId(key);
-      const at = input.at;
-      return sql.transaction(async (tx) => {
-        const [existing] = await tx.query<{ count: number }>(
-          `SELECT (SELECT count(*)::int FROM notifications e WHERE e.digest_id = n.id) AS count
-             FROM notifications n WHERE n.idempotency_key = $1`,
-          [key],
-        );
-        if (existing) return { sent: true, notificationId: id, workflowId, count: existing.count };
-        const rows = await tx.query<{
-          id: string;
-          data: Record<string, unknown> | string | null;
-          template_version: number | null;
-          at_ms: number;
-        }>(CLAIM, [input.eventIds, id, at]);
-        if (rows.length === 0) return { sent: false };
-        const events = rows
-          .map((r) => ({
-            id: r.id,
-            data: (typeof r.data === 'string' ? JSON.parse(r.data) : (r.data ?? {})) as Record<string, unknown>,
-            at: Number(r.at_ms),
-            version: r.template_version,
-          }))
-          .sort((a, b) => a.at - b.at || a.id.localeCompare(b.id));
-        const data = digestData(events, input.settings.listed, input.settings.distinct);
-        await tx.query(INSERT_DIGEST, [
-          id,
-          key,
-          workflowId,
-          input.target.userId,
-          input.target.template,
-          events[events.length - 1]!.version,
-          JSON.stringify(data),
-          input.target.channels,
-          input.target.category,
-          at,
-        ]);
-        return { sent: true, notificationId: id, workflowId, count: events.length };
-      });
+      const result = await writeDigest(input, key);
+      if (result.sent) {
+        const { client, info } = Context.current();
+        await startNotificationWorkflow(client, info.taskQueue, key, { notificationId: result.notificationId });
+      }
+      return result;
     },
 
     /** One waiting event canceled (the workflow has taken it out of the open batch). */
@@ -94,6 +64,49 @@ export function createDigestActivities({ sql, clock }: DigestActivityDeps) {
       return nextCronTime(parsed, zone, afterMs);
     },
   };
+
+  async function writeDigest(input: DigestFlushInput, key: string): Promise<DigestFlushResult> {
+    const id = notificationIdFor(key);
+    const workflowId = notificationWorkflowId(key);
+    const at = input.at;
+    return sql.transaction(async (tx) => {
+      const [existing] = await tx.query<{ count: number }>(
+        `SELECT (SELECT count(*)::int FROM notifications e WHERE e.digest_id = n.id) AS count
+             FROM notifications n WHERE n.idempotency_key = $1`,
+        [key],
+      );
+      if (existing) return { sent: true, notificationId: id, workflowId, count: existing.count };
+      const rows = await tx.query<{
+        id: string;
+        data: Record<string, unknown> | string | null;
+        template_version: number | null;
+        at_ms: number;
+      }>(CLAIM, [input.eventIds, id, at]);
+      if (rows.length === 0) return { sent: false };
+      const events = rows
+        .map((r) => ({
+          id: r.id,
+          data: (typeof r.data === 'string' ? JSON.parse(r.data) : (r.data ?? {})) as Record<string, unknown>,
+          at: Number(r.at_ms),
+          version: r.template_version,
+        }))
+        .sort((a, b) => a.at - b.at || a.id.localeCompare(b.id));
+      const data = digestData(events, input.settings.listed, input.settings.distinct);
+      await tx.query(INSERT_DIGEST, [
+        id,
+        key,
+        workflowId,
+        input.target.userId,
+        input.target.template,
+        events[events.length - 1]!.version,
+        JSON.stringify(data),
+        input.target.channels,
+        input.target.category,
+        at,
+      ]);
+      return { sent: true, notificationId: id, workflowId, count: events.length };
+    });
+  }
 }
 
 export type DigestActivities = ReturnType<typeof createDigestActivities>;
