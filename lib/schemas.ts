@@ -385,7 +385,10 @@ export const templatePreviewInputSchema = z
     digest: z
       .object({
         count: z.number().int().min(1).max(100).default(3),
-        distinct: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/)).max(10).optional(),
+        distinct: z
+          .array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/))
+          .max(10)
+          .optional(),
       })
       .strict()
       .optional(),

@@ -122,7 +122,11 @@ export function createNotificationService({ db, sql, temporal, taskQueue }: Noti
         if (!removed) {
           const now = await db.notification.findUniqueOrThrow({ where: { id }, select: { status: true } });
           if (now.status !== 'canceled') {
-            throw new HttpError(409, 'not_cancelable', `notification is already ${now.status === 'batched' ? 'digested' : now.status}`);
+            throw new HttpError(
+              409,
+              'not_cancelable',
+              `notification is already ${now.status === 'batched' ? 'digested' : now.status}`,
+            );
           }
         }
         return this.get(id);
