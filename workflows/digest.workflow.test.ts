@@ -270,7 +270,8 @@ it('continues as new with the batch open, and sends it whole', async () => {
   });
   for (let i = 0; i < 7; i++) await accept(userId, digest, `e${i}`);
   const state = await digestHandle(userId).query(digestStateQuery);
-  expect(state.run).toBeGreaterThanOrEqual(3);
+  // Signals that arrive together are handled in one task, so a run may take more than 3 before it continues.
+  expect(state.run).toBeGreaterThanOrEqual(2);
   await digestHandle(userId).result();
   const [sent, ...more] = await digestsOf(userId);
   expect(more).toEqual([]);

@@ -1,7 +1,7 @@
 /**
  * What a digest's template sees: `count`, `events` (the first and last `listed`, oldest first, each with its `data`
- * and `at`), `omitted` (how many are not listed) and `distinct.<field>` (the distinct values of each field the
- * digest names, over every event, in order of first appearance). The last event's own data stays at the top
+ * and `at`), `omitted` (how many are not listed) and `distinct.<field>` (the distinct values of each top-level field
+ * of the events' data, and of each nested path the digest names, over every event, in order of first appearance). The last event's own data stays at the top
  * level too, so a template written for single events still renders.
  */
 export interface DigestSourceEvent {
@@ -31,8 +31,12 @@ function valueAt(data: Record<string, unknown>, path: string): unknown {
 
 export function digestData(events: DigestSourceEvent[], listed: number, distinctFields: string[]): DigestData {
   const shown = events.length <= listed * 2 ? events : [...events.slice(0, listed), ...events.slice(-listed)];
+  // Every top-level field of the events' data, and each nested path the digest names: `distinct.actor`,
+  // `distinct["actor.name"]`. A template names the field it wants; nothing has to be declared for a top-level one.
+  const fields = new Set(distinctFields);
+  for (const event of events) for (const key of Object.keys(event.data)) fields.add(key);
   const distinct: Record<string, unknown[]> = {};
-  for (const field of distinctFields) {
+  for (const field of fields) {
     const seen = new Set<string>();
     const values: unknown[] = [];
     for (const event of events) {
@@ -43,7 +47,6 @@ export function digestData(events: DigestSourceEvent[], listed: number, distinct
       seen.add(key);
       values.push(value);
     }
-    // `distinct.actor` and, for a nested path, `distinct["actor.name"]`.
     distinct[field] = values;
   }
   return {

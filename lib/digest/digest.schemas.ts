@@ -56,7 +56,11 @@ const common = {
   distinct: z
     .array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/, 'must be a field path like actor'))
     .max(10)
-    .meta({ description: "Fields of the events' data whose distinct values the template sees as `distinct.<field>`" })
+    .meta({
+      description:
+        'Nested fields (e.g. actor.name) whose distinct values the template sees as `distinct["<path>"]`; every ' +
+        "top-level field of the events' data is there as `distinct.<field>` without being named",
+    })
     .optional(),
 };
 
