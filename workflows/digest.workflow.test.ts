@@ -17,6 +17,7 @@ import { digestSchema, type DigestRequest } from '../lib/digest/digest.schemas';
 import { digestRecord, digestWorkflowId } from '../lib/digest/start-digest';
 import { createTestDatabase, type TestDatabase } from '../test/support/database';
 import { createTimeSkippingTemporal } from '../test/support/temporal';
+import { until } from '../test/support/until';
 import { channelTaskQueue } from './definitions';
 import { DIGEST_WORKFLOW, digestEventSignal, digestStateQuery, type DigestWorkflowInput } from './digest.definitions';
 
@@ -113,26 +114,41 @@ async function skipTo(target: number) {
   if (target > now) await env.sleep(target - now);
 }
 
-/** The user's digests, oldest first, each once its own notification workflow has delivered it to the outbox. */
-async function digestsOf(userId: string) {
-  const rows = await db.prisma.notification.findMany({
-    where: { userId, idempotencyKey: { startsWith: 'digest:' } },
-    orderBy: { createdAt: 'asc' },
-  });
-  return Promise.all(
-    rows.map(async (row) => {
-      const status = await env.client.workflow.getHandle(row.workflowId).result();
-      const [delivery] = await db.prisma.delivery.findMany({ where: { notificationId: row.id } });
-      const outbox = await db.prisma.outboxMessage.findUniqueOrThrow({ where: { deliveryId: delivery!.id } });
-      const events = await db.prisma.notification.findMany({ where: { digestId: row.id }, orderBy: { id: 'asc' } });
-      return {
-        id: row.id,
-        status,
-        at: row.createdAt.getTime(),
-        body: (outbox.content as { body: string }).body,
-        events: events.map((e) => ({ id: e.id, status: e.status })),
-      };
-    }),
+/**
+ * The user's digests, oldest first, once `count` of them have been delivered to the outbox by their own notification
+ * workflows. Polled in real time: the clock only moves when a test moves it, so nothing is skipped under a running
+ * activity.
+ */
+async function digestsOf(userId: string, count: number) {
+  return until(
+    `${count} delivered digest(s) for ${userId}`,
+    async () => {
+      const rows = await db.prisma.notification.findMany({
+        where: { userId, idempotencyKey: { startsWith: 'digest:' } },
+        include: { deliveries: true },
+        orderBy: { createdAt: 'asc' },
+      });
+      if (rows.length < count || rows.some((r) => r.status !== 'delivered')) return undefined;
+      return Promise.all(
+        rows.map(async (row) => {
+          const outbox = await db.prisma.outboxMessage.findUniqueOrThrow({
+            where: { deliveryId: row.deliveries[0]!.id },
+          });
+          const events = await db.prisma.notification.findMany({
+            where: { digestId: row.id },
+            orderBy: { id: 'asc' },
+          });
+          return {
+            id: row.id,
+            status: row.status,
+            at: row.createdAt.getTime(),
+            body: (outbox.content as { body: string }).body,
+            events: events.map((e) => ({ id: e.id, status: e.status })),
+          };
+        }),
+      );
+    },
+    { timeoutMs: 120_000, intervalMs: 100 },
   );
 }
 
@@ -146,9 +162,9 @@ it('fixed: events within the window from the first go out together, once, when i
   const b = await accept(userId, digest, 'second', 'bo');
   await skipTo(start + 2 * MINUTE);
   const c = await accept(userId, digest, 'third', 'ana');
-  await digestHandle(userId).result();
+  await skipTo(start + 11 * MINUTE);
 
-  const [sent, ...more] = await digestsOf(userId);
+  const [sent, ...more] = await digestsOf(userId, 1);
   expect(more).toEqual([]);
   expect(sent!.status).toBe('delivered');
   expect(sent!.body).toBe('3 new comments from ana, bo: [first] [second] [third]');
@@ -165,8 +181,8 @@ it('sliding: each event extends the window, bounded by maxWindow from the first'
     await skipTo(start + offset * MINUTE);
     await accept(userId, digest, `e${i}`);
   }
-  await digestHandle(userId).result();
-  const [sent, ...more] = await digestsOf(userId);
+  await skipTo(start + 13 * MINUTE);
+  const [sent, ...more] = await digestsOf(userId, 1);
   expect(more).toEqual([]);
   expect(sent!.body).toBe('4 new comments from ana: [e0] [e1] [e2] [e3]');
   // Past the first 5 minutes (it slid), cut at 12 minutes (maxWindow) although the last event asked for 16.
@@ -179,12 +195,13 @@ it('lookback: the first event goes at once, later ones within the window wait fo
   const start = await env.currentTimeMs();
   const digest: DigestRequest = { window: '10m', mode: 'lookback' };
   await accept(userId, digest, 'now');
+  await digestsOf(userId, 1);
   await skipTo(start + 2 * MINUTE);
   await accept(userId, digest, 'later-1');
   await skipTo(start + 5 * MINUTE);
   await accept(userId, digest, 'later-2');
-  await digestHandle(userId).result();
-  const sent = await digestsOf(userId);
+  await skipTo(start + 12 * MINUTE);
+  const sent = await digestsOf(userId, 2);
   expect(sent.map((d) => d.body)).toEqual([
     '1 new comments from ana: [now]',
     '2 new comments from ana: [later-1] [later-2]',
@@ -199,8 +216,9 @@ it('maxEvents: a full batch goes at once; the rest waits for its own window', as
   const start = await env.currentTimeMs();
   const digest: DigestRequest = { window: '1h', mode: 'fixed', maxEvents: 3 };
   for (const text of ['a', 'b', 'c', 'd']) await accept(userId, digest, text);
-  await digestHandle(userId).result();
-  const sent = await digestsOf(userId);
+  await digestsOf(userId, 1);
+  await skipTo(start + HOUR + MINUTE);
+  const sent = await digestsOf(userId, 2);
   expect(sent.map((d) => d.body)).toEqual(['3 new comments from ana: [a] [b] [c]', '1 new comments from ana: [d]']);
   expect(sent[0]!.at).toBeLessThan(start + MINUTE);
   expect(sent[1]!.at).toBeGreaterThanOrEqual(start + HOUR);
@@ -214,8 +232,8 @@ it('an event canceled while its batch is open is left out; one already sent cann
   const workflowId = digestWorkflowId(userId, 'comments', '');
   expect(await removeFromDigest(env.client, workflowId, dropped.id)).toBe(true);
   expect((await db.prisma.notification.findUniqueOrThrow({ where: { id: dropped.id } })).status).toBe('canceled');
-  await digestHandle(userId).result();
-  const [sent, ...more] = await digestsOf(userId);
+  await env.sleep(11 * MINUTE);
+  const [sent, ...more] = await digestsOf(userId, 1);
   expect(more).toEqual([]);
   expect(sent!.body).toBe('1 new comments from ana: [kept]');
   expect(sent!.events).toEqual([{ id: kept.id, status: 'digested' }]);
@@ -226,8 +244,8 @@ it('every mode separates keys: two keys are two digests', async () => {
   const userId = await newUser();
   await accept(userId, { window: '10m', key: 'post-1' }, 'on post 1');
   await accept(userId, { window: '10m', key: 'post-2' }, 'on post 2');
-  await Promise.all([digestHandle(userId, 'post-1').result(), digestHandle(userId, 'post-2').result()]);
-  const sent = await digestsOf(userId);
+  await env.sleep(11 * MINUTE);
+  const sent = await digestsOf(userId, 2);
   expect(sent.map((d) => d.body).sort()).toEqual([
     '1 new comments from ana: [on post 1]',
     '1 new comments from ana: [on post 2]',
@@ -242,8 +260,8 @@ it('the same event accepted twice, and 100 at once, are each in exactly one dige
   await Promise.all(Array.from({ length: 100 }, (_, i) => accept(userId, digest, `n${i}`, `actor${i % 7}`)));
   const again = await accept(userId, digest, 'dup', 'ana', twice);
   expect(again).toMatchObject({ replayed: true, status: 'batched' });
-  await digestHandle(userId).result();
-  const [sent, ...more] = await digestsOf(userId);
+  await env.sleep(11 * MINUTE);
+  const [sent, ...more] = await digestsOf(userId, 1);
   expect(more).toEqual([]);
   expect(sent!.events).toHaveLength(101);
   expect(sent!.body).toMatch(
@@ -269,12 +287,12 @@ it('continues as new with the batch open, and sends it whole', async () => {
     signalArgs: [{ id: 'ntf_not_in_the_database', settings: record.settings }],
   });
   for (let i = 0; i < 7; i++) await accept(userId, digest, `e${i}`);
-  await digestHandle(userId).result();
-  // The run that ended: signals that arrive together are handled in one task, so a run may take more than 3.
+  await env.sleep(11 * MINUTE);
+  const [sent, ...more] = await digestsOf(userId, 1);
+  // Signals that arrive together are handled in one task, so a run may take more than 3 before it continues.
   const state = await digestHandle(userId).query(digestStateQuery);
   expect(state.run).toBeGreaterThanOrEqual(2);
   expect(state.open).toEqual([]);
-  const [sent, ...more] = await digestsOf(userId);
   expect(more).toEqual([]);
   expect(sent!.body).toBe('7 new comments from ana: [e0] [e1] [e2] [e3] [e4] [e5] [e6]');
 });
@@ -304,15 +322,14 @@ it('cron: "daily at 09:00" in New York is 09:00 local on both sides of a DST cha
   // 09:30 local the day before the change: the batch waits for 09:00 the next morning, across the change.
   await skipTo(Date.UTC(y, m, d - 1, 9 - before, 30));
   await accept(userId, digest, 'evening');
-  await digestHandle(userId).result();
-  // Its notification delivered before the clock moves on (the test server does not wait for a local activity).
-  expect(await digestsOf(userId)).toHaveLength(1);
+  await skipTo(Date.UTC(y, m, d, 9 - after, 1));
+  await digestsOf(userId, 1);
   // 10:00 local on the day of the change: 09:00 the day after.
   await skipTo(Date.UTC(y, m, d, 10 - after));
   await accept(userId, digest, 'next');
-  await digestHandle(userId).result();
+  await skipTo(Date.UTC(y, m, d + 1, 9 - after, 1));
 
-  const sent = await digestsOf(userId);
+  const sent = await digestsOf(userId, 2);
   expect(sent.map((s) => s.body)).toEqual(['1 new comments from ana: [evening]', '1 new comments from ana: [next]']);
   expect(sent[0]!.at).toBeGreaterThanOrEqual(Date.UTC(y, m, d, 9 - after));
   expect(sent[0]!.at).toBeLessThan(Date.UTC(y, m, d, 9 - after, 1));
