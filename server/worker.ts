@@ -4,6 +4,7 @@ import { createActivities } from '../activities';
 import { freshPrebuiltBundle } from './workflow-bundle';
 import { createProviderHealth } from '../activities/provider-health';
 import { createCampaignActivities } from '../activities/campaigns/campaign.activities';
+import { createDigestActivities } from '../activities/digest/digest.activities';
 import type { ProviderRegistry } from '../activities/providers/registry';
 import type { AesGcmPayloadCodec } from '../contract/codec';
 import { heraldDataConverter } from '../contract/codec';
@@ -84,6 +85,7 @@ export async function createHeraldWorker(options: HeraldWorkerOptions): Promise<
       onRecordError: options.onBackgroundError,
     }),
     ...createCampaignActivities({ db: options.db, sql: options.sql }),
+    ...createDigestActivities({ sql: options.sql, clock: () => new Date() }),
   };
   // Every worker encrypts and decrypts payloads with the same keys as the API's client (contract/codec.ts).
   const common = {

@@ -37,6 +37,7 @@ export function registerOperationsPaths(
   route({
     method: 'get',
     path: '/v1/api-keys/{id}',
+    summary: 'One API key, without its secret; 404 once revoked (GET /v1/api-keys still lists it as revoked)',
     request: { params: id },
     responses: { 200: json(apiKeySchema, 'The key, without its secret'), ...errors },
   });

@@ -46,7 +46,8 @@ export function createApiKeyService(db: Db) {
 
     async get(id: string): Promise<ApiKeyView> {
       const row = await db.apiKey.findUnique({ where: { id } });
-      if (!row) throw notFound('api_key', id);
+      // A revoked key is gone, as DELETE says (the list still shows it, as revoked, for the audit trail).
+      if (!row || row.revokedAt) throw notFound('api_key', id);
       return toApiKeyView(row);
     },
 

@@ -1,5 +1,5 @@
 import type { Db } from '../../platform/db';
-import type { Prisma } from '../../platform/db';
+import { Prisma } from '../../platform/db';
 import type { CategoryInput } from '../../contract/schemas';
 import { notFound } from '../errors';
 
@@ -11,6 +11,8 @@ const toView = (row: CategoryRow) => ({
   critical: row.critical,
   channels: row.channels as CategoryInput['channels'],
   quietHours: row.quietHours as CategoryInput['quietHours'],
+  digest: (row.digest ?? null) as CategoryInput['digest'],
+  allowDigestPreference: row.allowDigestPreference,
   updatedAt: row.updatedAt.toISOString(),
 });
 
@@ -23,6 +25,8 @@ export function createCategoryService(db: Db) {
         critical: input.critical,
         channels: input.channels as Prisma.InputJsonValue,
         quietHours: input.quietHours,
+        digest: input.digest === null ? Prisma.DbNull : (input.digest as Prisma.InputJsonValue),
+        allowDigestPreference: input.allowDigestPreference,
       };
       const existed = await db.category.findUnique({ where: { name }, select: { name: true } });
       const row = await db.category.upsert({ where: { name }, create: { name, ...data }, update: data });

@@ -23,6 +23,7 @@ import {
 } from '../../contract/workflows/notification.definitions';
 import { HttpError, notFound } from '../errors';
 import type { Channel } from '../../contract/channels';
+import { removeFromDigest } from './digest-cancel';
 
 type NotificationRow = Prisma.NotificationGetPayload<{ include: { deliveries: true } }>;
 type TrackingEventRow = Prisma.TrackingEventGetPayload<object>;
@@ -53,6 +54,7 @@ export function toNotificationSummary(row: NotificationRow): NotificationSummary
     holdReason: row.holdReason,
     ...(row.error ? { error: row.error } : {}),
     ...(row.campaignRunId ? { campaignRunId: row.campaignRunId } : {}),
+    ...(row.digestId ? { digestId: row.digestId } : {}),
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
     deliveries: [...row.deliveries]
@@ -122,6 +124,21 @@ export function createNotificationService({ db, sql, temporal, taskQueue }: Noti
       if (row.status === 'canceled') return this.get(id);
       if (TERMINAL_STATUSES.includes(row.status as NotificationStatus) || row.status === 'sending') {
         throw new HttpError(409, 'not_cancelable', `notification is already ${row.status}`);
+      }
+      // Waiting in an open digest: its digest workflow takes it out of the batch (docs/digests.md).
+      if (row.status === 'batched') {
+        const removed = await removeFromDigest(temporal, row.workflowId, id);
+        if (!removed) {
+          const now = await db.notification.findUniqueOrThrow({ where: { id }, select: { status: true } });
+          if (now.status !== 'canceled') {
+            throw new HttpError(
+              409,
+              'not_cancelable',
+              `notification is already ${now.status === 'batched' ? 'digested' : now.status}`,
+            );
+          }
+        }
+        return this.get(id);
       }
       let result;
       try {

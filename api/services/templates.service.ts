@@ -1,3 +1,4 @@
+import { sampleDigestData } from '../../domain/digest/digest-data';
 import { previewTemplate } from '../../domain/templates/preview';
 import { checkTemplateSyntax } from '../../domain/templates/render';
 import type { Db } from '../../platform/db';
@@ -112,7 +113,13 @@ export function createTemplateService(db: Db, options: TemplateServiceOptions = 
         userLocale = user.locale;
       }
       const preview = await previewTemplate(content, {
-        data: { ...(input.data ?? {}), ...userVariables },
+        // A sample digest: the data as `input.digest.count` events, as a digest's template sees them (docs/digests.md).
+        data: {
+          ...(input.digest
+            ? sampleDigestData(input.data ?? {}, input.digest.count, input.digest.distinct ?? [])
+            : (input.data ?? {})),
+          ...userVariables,
+        },
         locale: input.locale ?? userLocale,
         layout: options.emailLayout,
         unsubscribeUrl: `${options.publicUrl ?? ''}/u/preview`,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { channelSwitches } from './common.schemas';
+import { digestSchema } from './digest.schemas';
 
 export const categoryInputSchema = z
   .object({
@@ -7,6 +8,10 @@ export const categoryInputSchema = z
     critical: z.boolean().default(false),
     channels: channelSwitches.default({}),
     quietHours: z.enum(['respect', 'ignore']).default('respect'),
+    /** Batch this category's notifications (ignored when critical); see docs/digests.md. */
+    digest: digestSchema.nullable().default(null),
+    /** Users may choose immediate, hourly or daily for this category in their preferences (never when critical). */
+    allowDigestPreference: z.boolean().default(false),
   })
   .strict()
   .meta({ id: 'CategoryInput' });

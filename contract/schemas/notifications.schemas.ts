@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { channelSchema, commaList, cursor, idSchema, idempotencyKeySchema, jsonObject } from './common.schemas';
+import { digestSchema } from './digest.schemas';
 import { trackingEventSchema } from './tracking.schemas';
 
 export const NOTIFICATION_STATUSES = [
@@ -11,6 +12,10 @@ export const NOTIFICATION_STATUSES = [
   'failed',
   'suppressed',
   'canceled',
+  /** Waiting in an open digest batch (docs/digests.md). */
+  'batched',
+  /** Sent as part of a digest: `digestId` is the notification that carried it. */
+  'digested',
 ] as const;
 export type NotificationStatus = (typeof NOTIFICATION_STATUSES)[number];
 export const TERMINAL_STATUSES: readonly NotificationStatus[] = [
@@ -19,6 +24,7 @@ export const TERMINAL_STATUSES: readonly NotificationStatus[] = [
   'failed',
   'suppressed',
   'canceled',
+  'digested',
 ];
 export const DELIVERY_STATUSES = ['pending', 'sent', 'failed', 'skipped'] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
@@ -48,6 +54,8 @@ export const sendNotificationSchema = z
       })
       .strict()
       .optional(),
+    /** Batch with the user's other events of this template (and key) into one message; see docs/digests.md. */
+    digest: digestSchema.optional(),
   })
   .strict()
   .meta({ id: 'SendNotification' });
@@ -81,6 +89,8 @@ export const notificationSchema = z
     holdReason: z.string().nullable(),
     error: z.string().optional(),
     campaignRunId: z.string().optional(),
+    /** Set once the notification went out in a digest (status `digested`): the notification that carried it. */
+    digestId: z.string().optional(),
     createdAt: z.string(),
     updatedAt: z.string(),
     deliveries: z.array(deliverySchema),

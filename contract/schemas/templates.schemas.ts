@@ -66,6 +66,17 @@ export const templatePreviewInputSchema = z
     version: z.number().int().min(1).max(2_147_483_647).optional(),
     /** Unsaved content to preview instead of a stored version (an editor's live preview); nothing is stored. */
     draft: templateInputSchema.optional(),
+    /** Preview a digest: `data` as `count` events (the template sees events, count, omitted, distinct). */
+    digest: z
+      .object({
+        count: z.number().int().min(1).max(100).default(3),
+        distinct: z
+          .array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/))
+          .max(10)
+          .optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict()
   .refine((input) => !(input.draft && input.version), { message: 'give draft or version, not both', path: ['draft'] })

@@ -1,5 +1,6 @@
 import { isValidPhoneNumber } from 'libphonenumber-js/max';
 import { z } from 'zod';
+import { digestPreferenceSchema } from './digest.schemas';
 import { channelSwitches, checked, hhmm, ianaTimeZone, idKeys, idSchema, isBcp47, jsonObject } from './common.schemas';
 
 export const userInputSchema = z
@@ -108,7 +109,14 @@ export const preferencesSchema = z
   .object({
     channels: channelSwitches.default({}),
     categories: z
-      .record(idSchema, z.object({ enabled: z.boolean() }).partial().extend(channelSwitches.shape).strict())
+      .record(
+        idSchema,
+        z
+          .object({ enabled: z.boolean(), digest: digestPreferenceSchema })
+          .partial()
+          .extend(channelSwitches.shape)
+          .strict(),
+      )
       .meta(idKeys)
       .default({}),
     quietHours: z.object({ start: hhmm, end: hhmm }).strict().nullish(),

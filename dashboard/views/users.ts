@@ -72,15 +72,16 @@ export async function usersView(ctx: Ctx, userId: string | undefined): Promise<H
 
 function preferencesView(p: {
   channels: Record<string, boolean | undefined>;
-  categories: Record<string, Record<string, boolean | undefined>>;
+  /** Per category: switches, and the user's digest choice (a string) where the category allows one. */
+  categories: Record<string, Record<string, boolean | string | undefined>>;
   quietHours?: { start: string; end: string } | null;
 }): HTMLElement {
   const onOff = (v: boolean | undefined) => (v === false ? 'off' : 'on');
   const channels = ['push', 'sms', 'email', 'inbox'].map((c) => `${c}: ${onOff(p.channels[c])}`).join(', ');
   const categories = Object.entries(p.categories).map(([name, c]) => [
     name,
-    onOff(c.enabled),
-    ['push', 'sms', 'email', 'inbox'].map((ch) => `${ch}: ${onOff(c[ch])}`).join(', '),
+    onOff(c.enabled === false ? false : undefined),
+    ['push', 'sms', 'email', 'inbox'].map((ch) => `${ch}: ${onOff(c[ch] === false ? false : undefined)}`).join(', '),
   ]);
   return h(
     'div',

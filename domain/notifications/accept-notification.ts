@@ -10,6 +10,7 @@ import { incrementRunCounter } from './notification-outcome';
 import { MS, TS, type Sql } from '../../platform/sql';
 import type { NotificationStatus, SendNotificationInput } from '../../contract/schemas';
 import { startNotificationWorkflow } from './start-notification';
+import { digestRecord, resolveDigest, signalDigest, type DigestRecord } from '../digest/start-digest';
 import type { Escalation } from '../../contract/workflows/notification.definitions';
 
 /** The user or template a notification names does not exist: nothing was recorded, the key is still free. */
@@ -68,23 +69,27 @@ interface Row {
   status: string;
   send_at_ms: number | null;
   escalation: unknown;
+  digest: DigestRecord | null;
 }
 
-const RETURNING = `id, idempotency_key, status, ${MS('send_at')} AS send_at_ms, escalation`;
+const RETURNING = `id, idempotency_key, status, ${MS('send_at')} AS send_at_ms, escalation, digest`;
 
 /** The key's notification if it exists, else whether the user exists and the template's current version. */
 const LOOKUP = `
 SELECT (SELECT json_build_object('id', n.id, 'idempotency_key', n.idempotency_key, 'status', n.status,
-                                 'send_at_ms', ${MS('n.send_at')}, 'escalation', n.escalation)
+                                 'send_at_ms', ${MS('n.send_at')}, 'escalation', n.escalation, 'digest', n.digest)
           FROM notifications n WHERE n.idempotency_key = $1) AS existing,
        EXISTS (SELECT 1 FROM users WHERE id = $2) AS user_exists,
-       (SELECT current_version FROM templates WHERE id = $3) AS current_version`;
+       (SELECT current_version FROM templates WHERE id = $3) AS current_version,
+       (SELECT json_build_object('critical', c.critical, 'digest', c.digest, 'allow', c.allow_digest_preference)
+          FROM categories c WHERE c.name = $4) AS category,
+       (SELECT p.categories -> $4 -> 'digest' FROM preferences p WHERE p.user_id = $2) AS digest_choice`;
 
 const INSERT = `
 INSERT INTO notifications (id, idempotency_key, workflow_id, user_id, template_id, template_version, data, channels,
-                           category, status, send_at, escalation, campaign_run_id, created_at, updated_at)
+                           category, status, send_at, escalation, campaign_run_id, created_at, updated_at, digest)
 VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::text[], $9, $10, ${TS('$11')}, $12::jsonb, $13, ${TS('$14')},
-        ${TS('$14')})
+        ${TS('$14')}, $15::jsonb)
 ON CONFLICT (idempotency_key) DO NOTHING
 RETURNING ${RETURNING}`;
 
@@ -95,6 +100,17 @@ export async function acceptNotification(
   { campaignRunId, templateVersion: pinnedVersion }: AcceptOptions = {},
 ): Promise<AcceptedNotification> {
   async function ensureStarted(row: Row) {
+    // A digested event lives in its digest's workflow (docs/digests.md): signalled again while it waits there (the
+    // workflow ignores an event it holds; one a digest already carried is no longer `batched`).
+    if (row.digest) {
+      if (row.status !== 'batched') return;
+      try {
+        await signalDigest(temporal, taskQueue, row.digest, row.id);
+      } catch (error) {
+        throw new WorkflowStartError(`could not start the digest: ${(error as Error).message}`);
+      }
+      return;
+    }
     // Only a notification that has not progressed can be missing its workflow (its start failed after the insert).
     if (row.status !== 'accepted' && row.status !== 'scheduled') return;
     try {
@@ -112,10 +128,13 @@ export async function acceptNotification(
     return { id: row.id, status: row.status as NotificationStatus, replayed: true };
   };
 
-  const [found] = await sql.query<{ existing: Row | null; user_exists: boolean; current_version: number | null }>(
-    LOOKUP,
-    [idempotencyKey, input.userId, input.template],
-  );
+  const [found] = await sql.query<{
+    existing: Row | null;
+    user_exists: boolean;
+    current_version: number | null;
+    category: { critical: boolean; digest: unknown; allow: boolean } | null;
+    digest_choice: unknown;
+  }>(LOOKUP, [idempotencyKey, input.userId, input.template, input.category ?? null]);
   if (found?.existing) return replay(found.existing);
   if (!found?.user_exists) throw new NotificationRejectedError('user', input.userId);
   const templateVersion = pinnedVersion ?? found.current_version;
@@ -124,22 +143,38 @@ export async function acceptNotification(
   }
 
   const at = now().getTime();
-  const sendAt = input.sendAt ? Date.parse(input.sendAt) : null;
+  const digestOf = resolveDigest({
+    request: input.digest,
+    category: found.category,
+    choice: found.digest_choice,
+    campaign: campaignRunId !== undefined,
+  });
+  const digest = digestOf
+    ? digestRecord(digestOf, {
+        userId: input.userId,
+        template: input.template,
+        category: input.category ?? null,
+        channels: input.channels ?? [],
+      })
+    : null;
+  // A batched event waits in its digest, not on its own send time.
+  const sendAt = input.sendAt && !digest ? Date.parse(input.sendAt) : null;
   const params = [
     notificationIdFor(idempotencyKey),
     idempotencyKey,
-    notificationWorkflowId(idempotencyKey),
+    digest ? digest.workflowId : notificationWorkflowId(idempotencyKey),
     input.userId,
     input.template,
     templateVersion,
     JSON.stringify(input.data ?? {}),
     input.channels ?? [],
     input.category ?? null,
-    sendAt !== null && sendAt > at ? 'scheduled' : 'accepted',
+    digest ? 'batched' : sendAt !== null && sendAt > at ? 'scheduled' : 'accepted',
     sendAt,
-    input.escalation ? JSON.stringify(input.escalation) : null,
+    input.escalation && !digest ? JSON.stringify(input.escalation) : null,
     campaignRunId ?? null,
     at,
+    digest ? JSON.stringify(digest) : null,
   ];
   const inserted = !campaignRunId
     ? await sql.query<Row>(INSERT, params)
@@ -158,7 +193,12 @@ export async function acceptNotification(
   const row = inserted[0];
   if (!row) {
     // A concurrent request with the same key won the insert: answer with its notification.
-    const [again] = await sql.query<{ existing: Row | null }>(LOOKUP, [idempotencyKey, input.userId, input.template]);
+    const [again] = await sql.query<{ existing: Row | null }>(LOOKUP, [
+      idempotencyKey,
+      input.userId,
+      input.template,
+      input.category ?? null,
+    ]);
     if (!again?.existing) throw new Error(`notification with key ${idempotencyKey} vanished`);
     return replay(again.existing);
   }
