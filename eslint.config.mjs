@@ -33,7 +33,7 @@ const nodeBuiltins = [
 ];
 
 /**
- * The house plan (README "Architecture"): imports only run down. server/ (composition roots) → api/, client/ →
+ * The house plan (README "Architecture"): imports only run down. server/ (composition roots) → api/, the SDK →
  * workflows/ → activities/ → domain/ → platform/, contract/ → prisma/. Tests, scripts and bench may import anything.
  */
 const layers = ['server', 'api', 'client', 'workflows', 'activities', 'domain', 'platform', 'contract', 'dashboard'];
@@ -51,10 +51,12 @@ const below = {
 };
 /** Pure parsers of provider webhooks live in their provider's folder; the API's webhook routes read them. */
 const webhookParsers = ['./providers/email/sendgrid/sendgrid.webhook.ts', './providers/sms/twilio/twilio.webhook.ts'];
+/** Where a layer lives when it is not the folder of its name: the SDK is its own workspace package. */
+const folder = (layer) => (layer === 'client' ? './packages/client/src' : `./${layer}`);
 const boundaryZones = layers.flatMap((layer) =>
   below[layer].map((from) => ({
-    target: `./${layer}`,
-    from: `./${from}`,
+    target: folder(layer),
+    from: folder(from),
     ...(layer === 'api' && from === 'activities' ? { except: webhookParsers } : {}),
     message: `${layer}/ must not import ${from}/: imports only run down (README "Architecture").`,
   })),
