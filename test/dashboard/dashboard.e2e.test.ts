@@ -16,6 +16,7 @@ import { DASHBOARD_CSP } from '../../api/routes/dashboard.routes';
 import { twilioError } from '../fakes/twilio.fake';
 import { startTestHerald, TEST_API_KEY, waitForNotification, type TestHerald } from '../support/herald';
 import { startProviderFakes, type ProviderFakes } from '../support/provider-fakes';
+import { until } from '../support/until';
 
 jest.setTimeout(180_000);
 
@@ -133,7 +134,8 @@ describe('the dashboard', () => {
     await page.goto(`${herald.url}/dashboard`);
     await page.getByLabel('API key').fill('hk_not-a-real-key-0123456789');
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await expect(page.getByRole('alert').textContent()).resolves.toContain('refused');
+    // The alert may be in the page before the answer arrives: wait for the refusal itself.
+    await page.getByRole('alert').filter({ hasText: 'refused' }).waitFor();
     expect(await page.evaluate(() => sessionStorage.getItem('herald.apiKey'))).toBeNull();
     await expectAccessible('sign-in');
   });
@@ -146,9 +148,11 @@ describe('the dashboard', () => {
     await page.getByRole('link', { name: 'Notifications', exact: true }).click();
     await page.getByLabel('User id').fill('dash-ada');
     await page.getByLabel('User id').press('Enter');
-    const link = page.getByRole('link', { name: ids.ada });
-    await link.waitFor();
-    expect(await page.locator('tbody tr').count()).toBe(1);
+    // The search result replaces the unfiltered list: wait for the table to hold the one row, then for its link.
+    const link = page.getByRole('table').getByRole('link', { name: ids.ada });
+    await until(`one row for dash-ada`, async () =>
+      (await page.locator('tbody tr').count()) === 1 && (await link.count()) === 1 ? true : undefined,
+    );
     await expectAccessible('notifications');
     await link.click();
   });
