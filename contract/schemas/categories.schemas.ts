@@ -9,7 +9,7 @@ export const categoryInputSchema = z
     channels: channelSwitches.default({}),
     quietHours: z.enum(['respect', 'ignore']).default('respect'),
     /** Batch this category's notifications (ignored when critical); see docs/digests.md. */
-    digest: digestSchema.nullable().default(null),
+    digest: z.union([digestSchema, z.null()]).default(null),
     /** Users may choose immediate, hourly or daily for this category in their preferences (never when critical). */
     allowDigestPreference: z.boolean().default(false),
   })
