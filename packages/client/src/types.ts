@@ -91,6 +91,8 @@ export interface UserErasure {
     deliveries: number;
     notifications: number;
     outboxMessages: number;
+    /** Their in-app inbox items (with the feed's stream events). */
+    inboxItems: number;
   };
 }
 
