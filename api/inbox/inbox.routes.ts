@@ -11,7 +11,8 @@ import express, { Router, type Request, type RequestHandler, type Response } fro
 import type { Db } from '../../platform/db';
 import type { InboxConfig } from '../../platform/config/inbox';
 import { inboxBus, type InboxBus } from '../../domain/inbox/bus';
-import { createInboxStore, type InboxCounts, type InboxEvent, type InboxFilter } from '../../domain/inbox/store';
+import type { InboxCounts, InboxFilter } from '../../contract/inbox';
+import { createInboxStore, type InboxEvent } from '../../domain/inbox/store';
 import { InboxSigner } from '../../domain/inbox/tokens';
 import { registerSecrets } from '../../platform/logger';
 import type { Sql } from '../../platform/sql';

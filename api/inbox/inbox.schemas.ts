@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { idSchema } from '../../contract/schemas';
 import { MAX_TOKEN_TTL_SECONDS } from '../../platform/config/inbox';
-import { INBOX_ACTIONS, INBOX_ARCHIVED, INBOX_STATUSES } from '../../domain/inbox/store';
+import { INBOX_ACTIONS, INBOX_ARCHIVED, INBOX_STATUSES } from '../../contract/inbox';
 
 export const inboxTokenInputSchema = z
   .object({

@@ -2,7 +2,7 @@
 import type { OpenAPIRegistry, RouteConfig } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import { errorSchema, idSchema } from '../../contract/schemas';
-import { INBOX_ACTIONS } from '../../domain/inbox/store';
+import { INBOX_ACTIONS } from '../../contract/inbox';
 import {
   inboxBulkSchema,
   inboxChangeSchema,

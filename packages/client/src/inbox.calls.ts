@@ -11,39 +11,22 @@
  * `subscribe` reads the Server-Sent Events stream with fetch, reconnects after a drop from the last event it saw (so
  * nothing is lost), and asks `token()` again when the token is refused.
  */
+import type {
+  InboxAction,
+  InboxArchived,
+  InboxCounts,
+  InboxFilter,
+  InboxItem,
+  InboxStatus,
+} from '@herald/contract/inbox';
 import { HeraldError } from './errors';
 
-export interface InboxCounts {
-  unread: number;
-  unseen: number;
-  total: number;
-}
-
-export interface InboxItem {
-  id: string;
-  notificationId: string;
-  category: string | null;
-  templateId: string | null;
-  title: string;
-  body: string;
-  url: string | null;
-  actions: { label: string; url: string }[];
-  data: Record<string, string>;
-  readAt: string | null;
-  seenAt: string | null;
-  archivedAt: string | null;
-  createdAt: string;
-}
-
-export type InboxStatusFilter = 'unread' | 'read' | 'unseen' | 'all';
-export type InboxArchivedFilter = 'exclude' | 'include' | 'only';
-export type InboxAction = 'read' | 'unread' | 'seen' | 'archive' | 'unarchive' | 'delete';
-
-export interface InboxFilter {
-  status?: InboxStatusFilter;
-  archived?: InboxArchivedFilter;
-  category?: string;
-}
+export type { InboxCounts, InboxItem } from '@herald/contract/inbox';
+/** The feed's filters: `status` (unread, read, unseen, all), `archived` (exclude, include, only), `category`. */
+export type { InboxFilter } from '@herald/contract/inbox';
+export type InboxStatusFilter = InboxStatus;
+export type InboxArchivedFilter = InboxArchived;
+export type { InboxAction };
 
 export interface InboxPage {
   items: InboxItem[];
