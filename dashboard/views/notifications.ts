@@ -1,18 +1,10 @@
 /** The message log: search by user, event id, status, template, category and time range; keyset pages. */
 import type { NotificationFilter, NotificationStatus, NotificationSummary } from '../../packages/client/src/types';
+import { NOTIFICATION_STATUSES } from '../../contract/statuses';
 import type { Ctx } from '../context';
 import { badge, field, h, select, table, when } from '../dom';
 
-export const STATUSES: NotificationStatus[] = [
-  'accepted',
-  'scheduled',
-  'sending',
-  'delivered',
-  'partially_delivered',
-  'failed',
-  'suppressed',
-  'canceled',
-];
+export const STATUSES: readonly NotificationStatus[] = NOTIFICATION_STATUSES;
 const TEXT_FILTERS = [
   ['userId', 'User id'],
   ['eventId', 'Event id'],
