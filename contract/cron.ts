@@ -5,6 +5,8 @@
  * time that does not exist that day (02:30 when clocks spring forward) does not fire that day; one that happens
  * twice (01:30 when they fall back) fires at its first occurrence.
  */
+import { wallClock, type WallClock } from './time-zone';
+
 export interface Cron {
   minute: Set<number>;
   hour: Set<number>;
@@ -77,36 +79,10 @@ export function parseCron(expression: string): Cron | null {
   return { minute, hour, dayOfMonth, month, dayOfWeek, eitherDay };
 }
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-function wallClock(ms: number, timeZone: string) {
-  let format = formatters.get(timeZone);
-  if (!format) {
-    format = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      weekday: 'short',
-    });
-    formatters.set(timeZone, format);
-  }
-  const parts = Object.fromEntries(format.formatToParts(new Date(ms)).map((p) => [p.type, p.value]));
-  return {
-    month: Number(parts.month),
-    day: Number(parts.day),
-    hour: Number(parts.hour),
-    minute: Number(parts.minute),
-    weekday: DAYS.indexOf(String(parts.weekday).toUpperCase()),
-  };
-}
-
 const MINUTE = 60_000;
 
 /** The same wall-clock minute already happened half an hour or an hour earlier: the clocks fell back. */
-function repeated(at: number, t: ReturnType<typeof wallClock>, timeZone: string): boolean {
+function repeated(at: number, t: WallClock, timeZone: string): boolean {
   return [30, 60].some((back) => {
     const earlier = wallClock(at - back * MINUTE, timeZone);
     return earlier.day === t.day && earlier.hour === t.hour && earlier.minute === t.minute;
@@ -134,14 +110,4 @@ export function nextCronTime(cron: Cron, timeZone: string, afterMs: number): num
     at += MINUTE;
   }
   throw new Error('cron expression never fires');
-}
-
-/** True for a zone the runtime knows. */
-export function isTimeZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
 }

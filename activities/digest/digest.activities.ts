@@ -3,7 +3,8 @@
  * it carries, cancelling one waiting event, and the next cron time in the user's zone.
  */
 import { Context } from '@temporalio/activity';
-import { parseCron, isTimeZone, nextCronTime } from '../../contract/cron';
+import { parseCron, nextCronTime } from '../../contract/cron';
+import { isTimeZone } from '../../contract/time-zone';
 import { notificationIdFor, notificationWorkflowId } from '../../contract/ids';
 import { finishNotification } from '../../domain/notifications/notification-outcome';
 import { MS, TS, type Sql } from '../../platform/sql';

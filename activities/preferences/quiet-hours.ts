@@ -2,6 +2,7 @@
  * Quiet hours in the user's own time zone, computed with the IANA database through Intl — correct across DST changes
  * (a 22:00–07:30 window is 9½ hours of wall-clock time, whatever the UTC offsets on either side of it).
  */
+import { wallClock } from '../../contract/time-zone';
 
 export interface QuietWindow {
   /** "HH:MM", 24 h, local time. */
@@ -16,38 +17,9 @@ interface LocalParts {
   minutes: number;
 }
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-function formatter(timeZone: string): Intl.DateTimeFormat {
-  let f = formatters.get(timeZone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      second: 'numeric',
-    });
-    formatters.set(timeZone, f);
-  }
-  return f;
-}
-
 function localParts(instant: number, timeZone: string): LocalParts & { second: number } {
-  const parts = Object.fromEntries(
-    formatter(timeZone)
-      .formatToParts(instant)
-      .map((p) => [p.type, p.value]),
-  );
-  return {
-    year: Number(parts.year),
-    month: Number(parts.month),
-    day: Number(parts.day),
-    minutes: Number(parts.hour) * 60 + Number(parts.minute),
-    second: Number(parts.second),
-  };
+  const t = wallClock(instant, timeZone);
+  return { year: t.year, month: t.month, day: t.day, minutes: t.hour * 60 + t.minute, second: t.second };
 }
 
 /** The zone's offset from UTC at an instant, in minutes. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isTimeZone } from '../time-zone';
 import { CHANNELS } from '../channels';
 
 export const channelSchema = z.enum(CHANNELS);
@@ -36,13 +37,9 @@ export function ianaTimeZone(message: string) {
     .meta(checked('iana-time-zone', 'An IANA time zone name, e.g. Europe/Paris, or UTC; otherwise 400'));
 }
 
+/** A zone the runtime knows, by its IANA name (Area/City) or UTC: not the abbreviations Intl also takes. */
 function isIanaTimeZone(value: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: value });
-    return value.includes('/') || value === 'UTC';
-  } catch {
-    return false;
-  }
+  return isTimeZone(value) && (value.includes('/') || value === 'UTC');
 }
 
 export const channelSwitches = z
