@@ -1,8 +1,7 @@
 import type { NotificationStatus } from '../../contract/schemas';
-import { finishNotification } from '../../domain/notifications/notification-outcome';
 import type { ActivityMetrics } from '../../platform/metrics';
 import type { Sql } from '../../platform/sql';
-import { FINAL_STATUS, recordOutcomes, type TargetOutcome } from './outcomes';
+import { finishFromDeliveries, recordOutcomes, type TargetOutcome } from './outcomes';
 
 export interface RecordDeliveriesDeps {
   sql: Sql;
@@ -20,9 +19,10 @@ export function createRecordDeliveries({ sql, clock, metrics }: RecordDeliveries
       const at = clock().getTime();
       const { failed, status, moved } = await sql.transaction(async (tx) => {
         const { failed } = await recordOutcomes(tx, outcomes);
-        const [row] = await tx.query<{ status: NotificationStatus }>(FINAL_STATUS, [notificationId]);
-        const status = row!.status;
-        let moved = await finishNotification(tx, notificationId, status, { at });
+        const finished = await finishFromDeliveries(tx, notificationId, at);
+        if (!finished) throw new Error(`notification ${notificationId} not found`);
+        const { status } = finished;
+        let moved = finished.moved;
         if (!moved) {
           // Escalation after a final status: the status follows the deliveries (never undoing a cancel).
           const rows = await tx.query(

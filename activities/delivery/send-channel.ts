@@ -16,7 +16,6 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { DeliveryConfig } from '../../platform/config/delivery';
 import type { ActivityMetrics, ProviderResult } from '../../platform/metrics';
 import { MS, TS, type Sql } from '../../platform/sql';
-import { finishNotification } from '../../domain/notifications/notification-outcome';
 import { createInboxStore } from '../../domain/inbox/store';
 import type { NotificationStatus } from '../../contract/schemas';
 import { NON_RETRYABLE } from '../../contract/failures';
@@ -26,7 +25,7 @@ import type { ProviderHealth } from '../provider-health';
 import { ProviderError, type Channel, type SendResult } from '../providers/provider.types';
 import type { ProviderRegistry } from '../providers/registry';
 import type { RenderedChannels } from '../../domain/templates/render';
-import { FINAL_STATUS, recordOutcomes, type TargetOutcome } from './outcomes';
+import { finishFromDeliveries, recordOutcomes, type TargetOutcome } from './outcomes';
 
 export interface ChannelSendInput {
   channel: Channel;
@@ -222,11 +221,10 @@ export function createChannelSender(deps: ChannelSendDeps) {
 
   /** The notification's final status, written here when none of its deliveries is pending any more. */
   async function finishIfDone(notificationId: string): Promise<NotificationStatus | undefined> {
-    const [row] = await sql.query<{ status: NotificationStatus; pending: number }>(FINAL_STATUS, [notificationId]);
-    if (!row || row.pending > 0) return undefined;
-    if (!(await finishNotification(sql, notificationId, row.status, { at: clock().getTime() }))) return undefined;
-    metrics?.notificationStatus(row.status);
-    return row.status;
+    const finished = await finishFromDeliveries(sql, notificationId, clock().getTime(), { onlyWhenSettled: true });
+    if (!finished?.moved) return undefined;
+    metrics?.notificationStatus(finished.status);
+    return finished.status;
   }
 
   return {
