@@ -1,4 +1,5 @@
 import { loadDeliveryConfig } from '../../platform/config/delivery';
+import { ConfigError } from '../../platform/config/env';
 import { loadInboxConfig } from '../../platform/config/inbox';
 import { InboxSigner } from './tokens';
 
@@ -48,8 +49,7 @@ describe('inbox user tokens', () => {
 });
 
 describe('inbox configuration', () => {
-  const fail = (message: string) => new Error(message);
-  const load = (env: Record<string, string>) => loadInboxConfig((name) => env[name], fail);
+  const load = (env: Record<string, string>) => loadInboxConfig(env);
 
   it('has defaults, and refuses bad values naming the variable', () => {
     expect(load({})).toEqual({
@@ -64,6 +64,7 @@ describe('inbox configuration', () => {
       '*',
     ]);
     expect(() => load({ HERALD_INBOX_SECRET: 'short' })).toThrow(/^HERALD_INBOX_SECRET: /);
+    expect(() => load({ HERALD_INBOX_SECRET: 'short' })).toThrow(ConfigError);
     expect(() => load({ HERALD_INBOX_TOKEN_TTL: '999999' })).toThrow(/^HERALD_INBOX_TOKEN_TTL: /);
     expect(() => load({ HERALD_INBOX_CORS_ORIGINS: 'ftp://x' })).toThrow(/^HERALD_INBOX_CORS_ORIGINS: /);
     expect(() => load({ HERALD_INBOX_USER_HMAC: 'maybe' })).toThrow(/^HERALD_INBOX_USER_HMAC: /);

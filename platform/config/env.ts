@@ -90,3 +90,39 @@ export function list(env: Env, name: string): string[] {
     .map((item) => item.trim())
     .filter(Boolean);
 }
+
+/** A true/false switch (true, false, 1 or 0; any case). */
+export function flag(env: Env, name: string, fallback: boolean): boolean {
+  const value = read(env, name);
+  if (value === undefined) return fallback;
+  const parsed = parse(name, z.enum(['true', 'false', '1', '0'], 'must be true or false'), value.toLowerCase());
+  return parsed === 'true' || parsed === '1';
+}
+
+/** A whole number within bounds. */
+export function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const value = read(env, name);
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new ConfigError(`${name}: must be an integer from ${min} to ${max}`);
+  return n;
+}
+
+/** Signing keys, comma-separated, each at least 32 characters; the first signs, every one verifies. */
+export function keyList(env: Env, name: string): string[] | undefined {
+  const value = read(env, name);
+  if (!value) return undefined;
+  return parse(
+    name,
+    z.array(z.string().min(32, 'each key must be at least 32 characters')).min(1),
+    value.split(',').map((key) => key.trim()),
+  );
+}
+
+/** Browser origins (http or https), comma-separated; `*` where `allowAny` says any origin may be allowed. */
+export function origins(env: Env, name: string, { allowAny = false }: { allowAny?: boolean } = {}): string[] {
+  return list(env, name).map((origin) =>
+    allowAny && origin === '*' ? origin : new URL(parse(name, url(['http:', 'https:']), origin)).origin,
+  );
+}

@@ -1,5 +1,5 @@
 /**
- * The inbox's configuration (read by platform/config/index.ts, so a bad value stops start-up with a message naming the variable):
+ * The inbox's configuration (part of platform/config, so a bad value stops start-up with a message naming the variable):
  *
  * - HERALD_INBOX_SECRET(_FILE): signing keys of user tokens, comma-separated, at least 32 characters each; the first
  *   signs, every one verifies (rotation: put the new key first, remove the old one once its tokens have expired).
@@ -11,6 +11,7 @@
  * - HERALD_INBOX_RETENTION_DAYS: items older than this are purged (default 90; 0 keeps them forever).
  * - HERALD_INBOX_HEARTBEAT_SECONDS: a comment line on idle streams, and a re-read of the feed (default 15).
  */
+import { flag, int, keyList, origins, type Env } from './env';
 export interface InboxConfig {
   secrets?: string[];
   tokenTtlSeconds: number;
@@ -22,52 +23,16 @@ export interface InboxConfig {
 
 export const MAX_TOKEN_TTL_SECONDS = 86_400;
 
-export function loadInboxConfig(
-  read: (name: string) => string | undefined,
-  fail: (message: string) => Error,
-): InboxConfig {
-  const int = (name: string, fallback: number, min: number, max: number) => {
-    const value = read(name);
-    if (value === undefined) return fallback;
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min || n > max) throw fail(`${name}: must be an integer from ${min} to ${max}`);
-    return n;
-  };
-  const secretList = read('HERALD_INBOX_SECRET');
-  const secrets = secretList?.split(',').map((key) => key.trim());
-  if (secrets?.some((key) => key.length < 32)) {
-    throw fail('HERALD_INBOX_SECRET: each key must be at least 32 characters');
-  }
-  const hmac = read('HERALD_INBOX_USER_HMAC')?.toLowerCase();
-  if (hmac !== undefined && !['true', 'false', '1', '0'].includes(hmac)) {
-    throw fail('HERALD_INBOX_USER_HMAC: must be true or false');
-  }
-  const corsOrigins = (read('HERALD_INBOX_CORS_ORIGINS') ?? '')
-    .split(',')
-    .map((o) => o.trim())
-    .filter(Boolean)
-    .map((origin) => {
-      if (origin === '*') return origin;
-      try {
-        const url = new URL(origin);
-        if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('protocol');
-        return url.origin;
-      } catch {
-        throw fail(`HERALD_INBOX_CORS_ORIGINS: ${JSON.stringify(origin)} is not an http(s) origin`);
-      }
-    });
+export function loadInboxConfig(env: Env): InboxConfig {
+  const secrets = keyList(env, 'HERALD_INBOX_SECRET');
   return {
     ...(secrets ? { secrets } : {}),
-    tokenTtlSeconds: int('HERALD_INBOX_TOKEN_TTL', 3600, 30, MAX_TOKEN_TTL_SECONDS),
-    userHmac: hmac === 'true' || hmac === '1',
-    corsOrigins,
-    retentionDays: int('HERALD_INBOX_RETENTION_DAYS', 90, 0, 36_500),
-    heartbeatSeconds: int('HERALD_INBOX_HEARTBEAT_SECONDS', 15, 1, 300),
+    tokenTtlSeconds: int(env, 'HERALD_INBOX_TOKEN_TTL', 3600, 30, MAX_TOKEN_TTL_SECONDS),
+    userHmac: flag(env, 'HERALD_INBOX_USER_HMAC', false),
+    corsOrigins: origins(env, 'HERALD_INBOX_CORS_ORIGINS', { allowAny: true }),
+    retentionDays: int(env, 'HERALD_INBOX_RETENTION_DAYS', 90, 0, 36_500),
+    heartbeatSeconds: int(env, 'HERALD_INBOX_HEARTBEAT_SECONDS', 15, 1, 300),
   };
 }
 
-export const defaultInboxConfig = (): InboxConfig =>
-  loadInboxConfig(
-    () => undefined,
-    (m) => new Error(m),
-  );
+export const defaultInboxConfig = (): InboxConfig => loadInboxConfig({});

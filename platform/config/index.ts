@@ -9,7 +9,7 @@ import { Liquid } from 'liquidjs';
 import { z } from 'zod';
 import { loadInboxConfig, type InboxConfig } from './inbox';
 import { loadDeliveryConfig, type DeliveryConfig } from './delivery';
-import { ConfigError, list, parse, read, readFile, url, type Env } from './env';
+import { ConfigError, flag, keyList, list, origins, parse, read, readFile, url, type Env } from './env';
 import { CodecError, parseEncryptionKeys, type EncryptionKey } from '../../contract/codec';
 
 /** Templates and tracking (docs/templates-and-tracking.md). */
@@ -114,15 +114,10 @@ export function loadPlatformConfig(env: Env = process.env): PlatformConfig {
     tracking: loadTracking(env),
     delivery: loadDeliveryConfig(env),
     encryptionKeys: loadEncryptionKeys(env),
-    codecCorsOrigins: list(env, 'HERALD_CODEC_CORS_ORIGINS').map(
-      (origin) => new URL(parse('HERALD_CODEC_CORS_ORIGINS', url(['http:', 'https:']), origin)).origin,
-    ),
+    codecCorsOrigins: origins(env, 'HERALD_CODEC_CORS_ORIGINS'),
     monitoredTaskQueues: [...new Set([taskQueue, ...list(env, 'HERALD_MONITORED_TASK_QUEUES')])],
     temporalUiUrl: temporalUiUrl(env, temporalAddress),
-    inbox: loadInboxConfig(
-      (name) => read(env, name),
-      (message) => new ConfigError(message),
-    ),
+    inbox: loadInboxConfig(env),
   };
 }
 
@@ -145,20 +140,7 @@ function loadEncryptionKeys(env: Env): EncryptionKey[] | undefined {
 }
 
 function loadTracking(env: Env): TrackingConfig {
-  const flag = (name: string, fallback: boolean) => {
-    const value = read(env, name);
-    if (value === undefined) return fallback;
-    const parsed = parse(name, z.enum(['true', 'false', '1', '0'], 'must be true or false'), value.toLowerCase());
-    return parsed === 'true' || parsed === '1';
-  };
-  const secretList = read(env, 'HERALD_TRACKING_SECRET');
-  const secrets = secretList
-    ? parse(
-        'HERALD_TRACKING_SECRET',
-        z.array(z.string().min(32, 'each key must be at least 32 characters')).min(1),
-        secretList.split(',').map((key) => key.trim()),
-      )
-    : undefined;
+  const secrets = keyList(env, 'HERALD_TRACKING_SECRET');
 
   const layoutFile = read(env, 'HERALD_EMAIL_LAYOUT_FILE');
   let emailLayout: string | undefined;
@@ -180,9 +162,9 @@ function loadTracking(env: Env): TrackingConfig {
   const sendgridKey = read(env, 'SENDGRID_WEBHOOK_PUBLIC_KEY');
   return {
     secrets,
-    opens: flag('HERALD_TRACK_OPENS', true),
-    clicks: flag('HERALD_TRACK_CLICKS', true),
-    smsLinks: flag('HERALD_TRACK_SMS_LINKS', false),
+    opens: flag(env, 'HERALD_TRACK_OPENS', true),
+    clicks: flag(env, 'HERALD_TRACK_CLICKS', true),
+    smsLinks: flag(env, 'HERALD_TRACK_SMS_LINKS', false),
     emailLayout,
     unsubscribeMailto: mailto,
     sendgridWebhookPublicKey: sendgridKey ? sendgridPublicKeyPem(sendgridKey) : undefined,
