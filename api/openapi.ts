@@ -12,7 +12,7 @@ import { registerUsersOpenApi } from './routes/users.routes';
 import { registerWebhooksOpenApi } from './routes/webhooks.routes';
 import { registerOperationsPaths } from './routes/ops.openapi';
 import { registerCampaignRoutes } from './routes/campaigns.openapi';
-import { registerInboxPaths } from './inbox/openapi-inbox';
+import { registerInboxPaths } from './inbox/inbox.openapi';
 
 /** Generated from the same zod schemas that validate requests, so the document cannot drift from the code. */
 export function buildOpenApiDocument(publicUrl: string) {
