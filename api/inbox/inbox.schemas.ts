@@ -1,4 +1,4 @@
-/** The inbox routes' requests and answers: they validate requests and feed /openapi.json (api/inbox/openapi-inbox.ts). */
+/** The inbox routes' requests and answers: they validate requests and feed /openapi.json (api/inbox/inbox.openapi.ts). */
 import { z } from 'zod';
 import { idSchema } from '../../contract/schemas';
 import { MAX_TOKEN_TTL_SECONDS } from '../../platform/config/inbox';
