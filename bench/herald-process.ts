@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { formatEncryptionKeys, generateEncryptionKey } from '../contract/codec';
 import { unusedPort } from '../test/fakes/http-fake-server';
+import { npmScriptCommand } from '../test/support/npm-script';
 
 const root = path.resolve(__dirname, '..');
 
@@ -62,12 +63,13 @@ function spawnRole(
   const logPath = path.join(dataDir, `herald-${script}.log`);
   const log = fs.openSync(logPath, 'a');
   const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(profileDir)}`] : [];
-  const child: ChildProcess = spawn(process.execPath, [...profile, '--import', 'tsx', `scripts/${script}.ts`], {
+  const command = npmScriptCommand(script);
+  const child: ChildProcess = spawn(process.execPath, [...profile, ...command.nodeArgs], {
     cwd: root,
     // Its own process group, so that stopping it stops anything it started.
     detached: true,
     stdio: ['ignore', log, log],
-    env,
+    env: { ...command.env, ...env },
   });
   fs.closeSync(log);
   let exited: number | string | null | undefined;

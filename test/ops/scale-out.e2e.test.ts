@@ -16,6 +16,7 @@ import { formatEncryptionKeys, generateEncryptionKey } from '../../contract/code
 import { unusedPort } from '../fakes/http-fake-server';
 import { TwilioFake } from '../fakes/twilio.fake';
 import { startTestHerald, waitForNotification, type TestHerald } from '../support/herald';
+import { npmScriptCommand } from '../support/npm-script';
 import { createLocalTemporal } from '../support/temporal';
 import { until } from '../support/until';
 
@@ -110,9 +111,11 @@ afterAll(async () => {
       const out = fs.openSync(log, 'a');
       // `npm run worker`, as one process (tsx as a loader rather than its CLI, which forks): the pid that is killed
       // is the worker's, and the identity Temporal records is `<that pid>@<host>`.
-      const proc = spawn(process.execPath, ['--import', 'tsx', 'scripts/worker.ts'], {
+      const command = npmScriptCommand('worker');
+      const proc = spawn(process.execPath, command.nodeArgs, {
         cwd: ROOT,
         env: {
+          ...command.env,
           PATH: process.env.PATH ?? '',
           HOME: process.env.HOME ?? '',
           ...providerEnv,

@@ -13,6 +13,7 @@ import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { formatEncryptionKeys, generateEncryptionKey } from '../../contract/codec';
 import { createTestDatabase, type TestDatabase } from '../support/database';
+import { npmScriptCommand } from '../support/npm-script';
 import { createLocalTemporal } from '../support/temporal';
 import { until } from '../support/until';
 
@@ -63,9 +64,10 @@ afterAll(async () => {
     const startWorker = (name: string, env: Record<string, string> = {}) => {
       const log = path.join(logDir!, `worker-${name}.log`);
       const out = fs.openSync(log, 'a');
-      const proc = spawn(process.execPath, ['--import', 'tsx', 'scripts/worker.ts'], {
+      const command = npmScriptCommand('worker');
+      const proc = spawn(process.execPath, command.nodeArgs, {
         cwd: ROOT,
-        env: { ...shared, HERALD_DATA_DIR: path.join(logDir!, name), ...env },
+        env: { ...command.env, ...shared, HERALD_DATA_DIR: path.join(logDir!, name), ...env },
         stdio: ['ignore', out, out],
       });
       fs.closeSync(out);

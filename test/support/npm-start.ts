@@ -11,6 +11,7 @@ import path from 'node:path';
 import { unusedPort } from '../fakes/http-fake-server';
 import { TwilioFake } from '../fakes/twilio.fake';
 import { createTestDatabase, type TestDatabase } from './database';
+import { npmScriptCommand } from './npm-script';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -63,9 +64,10 @@ export async function setUpNpmStart(name: string, apiKey: string, logLevel = 'wa
     env,
     start() {
       const log = fs.openSync(logFile, 'a');
-      const proc = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
+      const command = npmScriptCommand('start');
+      const proc = spawn(process.execPath, command.nodeArgs, {
         cwd: ROOT,
-        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...command.env, ...env },
         detached: true,
         stdio: ['ignore', log, log],
       });
