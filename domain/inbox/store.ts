@@ -12,16 +12,6 @@ import { TS, type Sql, type SqlQueryable } from '../../platform/sql';
 import type { InboxAction, InboxCounts, InboxFilter, InboxItem } from '../../contract/inbox';
 import { INBOX_CHANNEL, wakeLocalStreams } from './bus';
 
-export { INBOX_ACTIONS, INBOX_ARCHIVED, INBOX_STATUSES } from '../../contract/inbox';
-export type {
-  InboxAction,
-  InboxArchived,
-  InboxCounts,
-  InboxFilter,
-  InboxItem,
-  InboxStatus,
-} from '../../contract/inbox';
-
 export interface InboxEvent {
   seq: number;
   type: 'item.created' | 'items.updated';
