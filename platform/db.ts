@@ -8,6 +8,7 @@ import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { PrismaClient } from '../generated/prisma/client';
 import { applyMigrations, type SqlSession } from '../prisma/migrate';
+import { createPgliteFolder, EMBEDDED_START_PARAMS } from './pglite-folder';
 import { pgliteSql, pgSql, type Sql } from './sql';
 import { PgliteAdapterFactory, PostgresAdapterFactory, parsePostgresUrl } from '../prisma/adapters';
 
@@ -72,8 +73,15 @@ function openPostgres(url: string, poolSize: number): Database {
 }
 
 function openPglite(dir: string | undefined, snapshot: Blob | undefined): Database {
-  if (dir) fs.mkdirSync(path.dirname(path.resolve(dir)), { recursive: true });
-  const db = new PGlite(dir ? path.resolve(dir) : undefined, snapshot ? { loadDataDir: snapshot } : undefined);
+  const folder = dir ? path.resolve(dir) : undefined;
+  if (folder) {
+    fs.mkdirSync(path.dirname(folder), { recursive: true });
+    if (!snapshot) createPgliteFolder(folder);
+  }
+  const db = new PGlite(folder, {
+    startParams: [...EMBEDDED_START_PARAMS],
+    ...(snapshot ? { loadDataDir: snapshot } : {}),
+  });
   const prisma = new PrismaClient({ adapter: new PgliteAdapterFactory(db) });
   let closed = false;
   return {

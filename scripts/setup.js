@@ -5,6 +5,7 @@
  *   fuzzer), from PyPI into a project-local .venv;
  * - the generated Prisma client (npm may skip Prisma's install scripts);
  * - the prebuilt workflow bundle, when the workflows changed (scripts/bundle-workflows.ts);
+ * - the embedded database's empty template folder, copied by a first `npm start` (scripts/pglite-template.ts);
  * - the operator dashboard's bundle (scripts/build-dashboard.js, a second with esbuild).
  * Nothing is downloaded at run time by the SDKs.
  */
@@ -63,4 +64,5 @@ function ensureWorkflowBundle() {
 ensureTemporal();
 ensurePrismaClient();
 ensureWorkflowBundle();
+run(process.execPath, ['--import', 'tsx', path.join(root, 'scripts', 'pglite-template.ts')]);
 require('./build-dashboard').buildDashboard();
