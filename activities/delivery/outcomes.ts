@@ -9,7 +9,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { NotificationStatus } from '../../contract/schemas';
-import { finishNotification } from '../../domain/notifications/notification-outcome';
 import { TS, type SqlQueryable } from '../../platform/sql';
 import { scrub } from '../delivery-failure';
 import { NON_RETRYABLE } from '../../contract/failures';
@@ -186,36 +185,4 @@ export async function recordOutcomes(
     await db.query(NOTE_ERRORS, [JSON.stringify(input), input.map((i) => i.id)]);
   }
   return { failed: newlyFailed };
-}
-
-/**
- * The notification's final status from its deliveries: pending ones count as failed (their retries gave up). Also
- * says how many are still pending (a channel activity finishes the notification only when none is).
- */
-const FINAL_STATUS = `
-SELECT CASE
-         WHEN sent = 0 AND failed = 0 THEN 'suppressed'
-         WHEN failed = 0 THEN 'delivered'
-         WHEN sent = 0 THEN 'failed'
-         ELSE 'partially_delivered'
-       END AS status, pending
-  FROM (SELECT count(*) FILTER (WHERE status = 'sent') AS sent,
-               count(*) FILTER (WHERE status IN ('failed', 'pending')) AS failed,
-               count(*) FILTER (WHERE status = 'pending')::int AS pending
-          FROM deliveries WHERE notification_id = $1) AS c`;
-
-/**
- * Writes the notification's final status from its deliveries, through the one writer (finishNotification). With
- * `onlyWhenSettled`, nothing is written while a delivery is still pending (a channel that may not be the last).
- * `moved`: this call wrote it (a second writer finds the status already final).
- */
-export async function finishFromDeliveries(
-  db: SqlQueryable,
-  notificationId: string,
-  at: number,
-  { onlyWhenSettled = false }: { onlyWhenSettled?: boolean } = {},
-): Promise<{ status: NotificationStatus; moved: boolean } | undefined> {
-  const [row] = await db.query<{ status: NotificationStatus; pending: number }>(FINAL_STATUS, [notificationId]);
-  if (!row || (onlyWhenSettled && row.pending > 0)) return undefined;
-  return { status: row.status, moved: await finishNotification(db, notificationId, row.status, { at }) };
 }

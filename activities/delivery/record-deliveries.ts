@@ -1,7 +1,8 @@
 import type { NotificationStatus } from '../../contract/schemas';
 import type { ActivityMetrics } from '../../platform/metrics';
 import type { Sql } from '../../platform/sql';
-import { finishFromDeliveries, recordOutcomes, type TargetOutcome } from './outcomes';
+import { finishFromDeliveries } from '../../domain/notifications/notification-outcome';
+import { recordOutcomes, type TargetOutcome } from './outcomes';
 
 export interface RecordDeliveriesDeps {
   sql: Sql;
@@ -20,7 +21,6 @@ export function createRecordDeliveries({ sql, clock, metrics }: RecordDeliveries
       const { failed, status, moved } = await sql.transaction(async (tx) => {
         const { failed } = await recordOutcomes(tx, outcomes);
         const finished = await finishFromDeliveries(tx, notificationId, at);
-        if (!finished) throw new Error(`notification ${notificationId} not found`);
         const { status } = finished;
         let moved = finished.moved;
         if (!moved) {

@@ -25,7 +25,8 @@ import type { ProviderHealth } from '../provider-health';
 import { ProviderError, type Channel, type SendResult } from '../providers/provider.types';
 import type { ProviderRegistry } from '../providers/registry';
 import type { RenderedChannels } from '../../domain/templates/render';
-import { finishFromDeliveries, recordOutcomes, type TargetOutcome } from './outcomes';
+import { finishFromDeliveries } from '../../domain/notifications/notification-outcome';
+import { recordOutcomes, type TargetOutcome } from './outcomes';
 
 export interface ChannelSendInput {
   channel: Channel;
@@ -222,7 +223,7 @@ export function createChannelSender(deps: ChannelSendDeps) {
   /** The notification's final status, written here when none of its deliveries is pending any more. */
   async function finishIfDone(notificationId: string): Promise<NotificationStatus | undefined> {
     const finished = await finishFromDeliveries(sql, notificationId, clock().getTime(), { onlyWhenSettled: true });
-    if (!finished?.moved) return undefined;
+    if (!finished.moved) return undefined;
     metrics?.notificationStatus(finished.status);
     return finished.status;
   }

@@ -89,18 +89,31 @@ SELECT r.id, $1, r.channel, r.provider, r.target, r.device_id, r.status, r.error
        AS r(id text, channel text, provider text, target text, device_id text, status text, error text, content jsonb)
 ON CONFLICT DO NOTHING`;
 
+/**
+ * The plan's write when something is to be sent, in one statement (atomic on its own): the deliveries, and the
+ * notification `sending`.
+ */
+const PLAN_SENDING = `
+WITH inserted AS (${INSERT_DELIVERIES} RETURNING id)
+UPDATE notifications SET status = 'sending', held_until = NULL, hold_reason = NULL, updated_at = ${TS('$3')}
+ WHERE id = $1 AND status IN ('accepted', 'scheduled', 'sending')`;
+
+const deliveriesInput = (rows: DeliveryRow[]) =>
+  JSON.stringify(
+    rows.map((r) => ({
+      id: r.id,
+      channel: r.channel,
+      provider: r.provider,
+      target: r.target,
+      device_id: r.deviceId,
+      status: r.status,
+      error: r.error,
+      content: r.content,
+    })),
+  );
+
 async function insertDeliveries(db: SqlQueryable, notificationId: string, rows: DeliveryRow[], at: number) {
-  const input = rows.map((r) => ({
-    id: r.id,
-    channel: r.channel,
-    provider: r.provider,
-    target: r.target,
-    device_id: r.deviceId,
-    status: r.status,
-    error: r.error,
-    content: r.content,
-  }));
-  await db.query(INSERT_DELIVERIES, [notificationId, JSON.stringify(input), at]);
+  await db.query(INSERT_DELIVERIES, [notificationId, deliveriesInput(rows), at]);
 }
 
 const toPlanned = (rows: { id: string; channel: string; provider: string; status: string }[]): PlannedDelivery[] =>
@@ -191,21 +204,17 @@ export function createNotificationPlanning(deps: NotificationPlanDeps) {
       const pending = rows.filter((r) => r.status === 'pending');
       const status: NotificationStatus = pending.length > 0 ? 'sending' : 'suppressed';
       const at = clock().getTime();
-      await sql.transaction(async (tx) => {
-        await insertDeliveries(tx, notificationId, rows, at);
-        if (status === 'suppressed') {
+      if (status === 'sending') {
+        await sql.query(PLAN_SENDING, [notificationId, deliveriesInput(rows), at]);
+      } else {
+        await sql.transaction(async (tx) => {
+          await insertDeliveries(tx, notificationId, rows, at);
           await finishNotification(tx, notificationId, 'suppressed', {
             at,
             error: 'nothing to send after preferences',
           });
-        } else {
-          await tx.query(
-            `UPDATE notifications SET status = 'sending', held_until = NULL, hold_reason = NULL, updated_at = ${TS('$2')}
-              WHERE id = $1 AND status IN ('accepted', 'scheduled', 'sending')`,
-            [notificationId, at],
-          );
-        }
-      });
+        });
+      }
       deps.onStatus?.(status);
       return planned(
         status,

@@ -71,3 +71,55 @@ export async function finishNotification(
   );
   return (rows[0]?.moved ?? 0) > 0;
 }
+
+/**
+ * The notification's final status from its deliveries (a pending one counts as failed: its retries gave up), written
+ * in the same statement through the same rules as finishNotification (only from a status that is not final, counted
+ * once in its campaign run). With `onlyWhenSettled`, nothing is written while a delivery is still pending (a channel
+ * that may not be the last). `moved`: this call wrote it (a second writer waits for the first's row lock, then finds
+ * the status already final). `pending`: the deliveries still pending.
+ */
+const FINISH_FROM_DELIVERIES = `
+WITH counts AS (
+  SELECT count(*) FILTER (WHERE status = 'sent') AS sent,
+         count(*) FILTER (WHERE status IN ('failed', 'pending')) AS failed,
+         count(*) FILTER (WHERE status = 'pending')::int AS pending
+    FROM deliveries WHERE notification_id = $1
+), final AS (
+  SELECT CASE WHEN sent = 0 AND failed = 0 THEN 'suppressed'
+              WHEN failed = 0 THEN 'delivered'
+              WHEN sent = 0 THEN 'failed'
+              ELSE 'partially_delivered' END AS status,
+         pending
+    FROM counts
+), moved AS (
+  UPDATE notifications n
+     SET status = f.status, completed_at = ${TS('$2')}, updated_at = ${TS('$2')}, held_until = NULL, hold_reason = NULL
+    FROM final f
+   WHERE n.id = $1 AND n.status = ANY($3::text[]) AND (NOT $4::boolean OR f.pending = 0)
+  RETURNING n.campaign_run_id, n.status
+), counted AS (
+  UPDATE campaign_run_counters c
+     SET delivered = c.delivered + (m.status IN ('delivered', 'partially_delivered'))::int,
+         failed = c.failed + (m.status = 'failed')::int,
+         suppressed = c.suppressed + (m.status = 'suppressed')::int
+    FROM moved m
+   WHERE c.run_id = m.campaign_run_id AND c.shard = $5
+)
+SELECT f.status, f.pending, (SELECT count(*)::int FROM moved) AS moved FROM final f`;
+
+export async function finishFromDeliveries(
+  db: SqlQueryable,
+  id: string,
+  at: number,
+  { onlyWhenSettled = false }: { onlyWhenSettled?: boolean } = {},
+): Promise<{ status: NotificationStatus; pending: number; moved: boolean }> {
+  const [row] = await db.query<{ status: NotificationStatus; pending: number; moved: number }>(FINISH_FROM_DELIVERIES, [
+    id,
+    at,
+    NON_TERMINAL,
+    onlyWhenSettled,
+    randomShard(),
+  ]);
+  return { status: row!.status, pending: row!.pending, moved: row!.moved > 0 };
+}
