@@ -6,7 +6,7 @@
  */
 import type { Client } from '@temporalio/client';
 import { notificationIdFor, notificationWorkflowId } from '../../contract/ids';
-import { incrementRunCounter } from './notification-outcome';
+import { randomShard } from './notification-outcome';
 import { MS, TS, type Sql } from '../../platform/sql';
 import type { NotificationStatus, SendNotificationInput } from '../../contract/schemas';
 import { startNotificationWorkflow } from './start-notification';
@@ -38,7 +38,7 @@ export class WorkflowStartError extends Error {
 }
 
 export interface AcceptNotificationDeps {
-  /** Plain SQL (platform/sql.ts): accepting is on every notification's path, two statements in all. */
+  /** Plain SQL (platform/sql.ts): accepting is on every notification's path, two statements in all (campaign too). */
   sql: Sql;
   temporal: Client;
   taskQueue: string;
@@ -92,6 +92,28 @@ VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::text[], $9, $10, ${TS('$11')}, $1
         ${TS('$14')}, $15::jsonb)
 ON CONFLICT (idempotency_key) DO NOTHING
 RETURNING ${RETURNING}`;
+
+/**
+ * A campaign recipient's row, in one statement: only while its run is running (FOR SHARE: a cancel, an UPDATE of the
+ * run's row, waits for inserts in progress, and an insert after it reads the run as it left it), counted as started
+ * in the run's counters in the same breath. `run_status` says why nothing was inserted.
+ */
+const INSERT_FOR_RUN = `
+WITH run AS (
+  SELECT status FROM campaign_runs WHERE id = $13 FOR SHARE
+), inserted AS (
+  INSERT INTO notifications (id, idempotency_key, workflow_id, user_id, template_id, template_version, data, channels,
+                             category, status, send_at, escalation, campaign_run_id, created_at, updated_at, digest)
+  SELECT $1::text, $2::text, $3::text, $4::text, $5::text, $6::int, $7::jsonb, $8::text[], $9::text, $10::text,
+         ${TS('$11')}, $12::jsonb, $13::text, ${TS('$14')}, ${TS('$14')}, $15::jsonb
+   WHERE (SELECT status FROM run) = 'running'
+  ON CONFLICT (idempotency_key) DO NOTHING
+  RETURNING ${RETURNING}
+), counted AS (
+  UPDATE campaign_run_counters SET started = started + 1
+   WHERE run_id = $13 AND shard = $16 AND EXISTS (SELECT 1 FROM inserted)
+)
+SELECT (SELECT status FROM run) AS run_status, i.* FROM (SELECT 1) AS one LEFT JOIN inserted AS i ON true`;
 
 export async function acceptNotification(
   { sql, temporal, taskQueue, now = () => new Date() }: AcceptNotificationDeps,
@@ -176,21 +198,19 @@ export async function acceptNotification(
     at,
     digest ? JSON.stringify(digest) : null,
   ];
-  const inserted = !campaignRunId
-    ? await sql.query<Row>(INSERT, params)
-    : await sql.transaction(async (tx) => {
-        // FOR SHARE: a cancel (an UPDATE of this row) waits for inserts in progress, and inserts after it see it.
-        const runs = await tx.query<{ status: string }>(`SELECT status FROM campaign_runs WHERE id = $1 FOR SHARE`, [
-          campaignRunId,
-        ]);
-        if (runs[0]?.status !== 'running') {
-          throw new CampaignRunClosedError(`campaign run is ${runs[0]?.status ?? 'gone'}`);
-        }
-        const rows = await tx.query<Row>(INSERT, params);
-        if (rows.length > 0) await incrementRunCounter(tx, campaignRunId, 'started');
-        return rows;
-      });
-  const row = inserted[0];
+  let row: Row | undefined;
+  if (!campaignRunId) {
+    row = (await sql.query<Row>(INSERT, params))[0];
+  } else {
+    const [result] = await sql.query<Partial<Row> & { run_status: string | null }>(INSERT_FOR_RUN, [
+      ...params,
+      randomShard(),
+    ]);
+    if (result?.run_status !== 'running') {
+      throw new CampaignRunClosedError(`campaign run is ${result?.run_status ?? 'gone'}`);
+    }
+    if (result.id) row = result as Row;
+  }
   if (!row) {
     // A concurrent request with the same key won the insert: answer with its notification.
     const [again] = await sql.query<{ existing: Row | null }>(LOOKUP, [

@@ -28,16 +28,8 @@ export function counterFor(status: NotificationStatus): RunCounter | undefined {
   }
 }
 
-// Random, not hashed: any shard will do, and contention is what we are spreading.
-const randomShard = () => Math.floor(Math.random() * COUNTER_SHARDS);
-
-/** One more in a run's counter (the column is one of a fixed set, never input). */
-export async function incrementRunCounter(db: SqlQueryable, runId: string, counter: RunCounter): Promise<void> {
-  await db.query(`UPDATE campaign_run_counters SET "${counter}" = "${counter}" + 1 WHERE run_id = $1 AND shard = $2`, [
-    runId,
-    randomShard(),
-  ]);
-}
+/** A counter shard. Random, not hashed: any shard will do, and contention is what we are spreading. */
+export const randomShard = () => Math.floor(Math.random() * COUNTER_SHARDS);
 
 const NON_TERMINAL: readonly NotificationStatus[] = ['accepted', 'scheduled', 'sending'];
 
