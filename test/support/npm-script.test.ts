@@ -6,7 +6,13 @@ describe('npmScriptCommand', () => {
   it.each(['start', 'api', 'worker'])('reads `npm run %s` as environment and node arguments', (script) => {
     const command = npmScriptCommand(script);
     expect(command.env).toEqual({ MALLOC_ARENA_MAX: '2' });
-    expect(command.nodeArgs).toEqual(['--heap-growing-percent=25', '--import', 'tsx', `scripts/${script}.ts`]);
+    expect(command.nodeArgs).toEqual([
+      '--heap-growing-percent=25',
+      '--max-semi-space-size=4',
+      '--import',
+      'tsx',
+      `scripts/${script}.ts`,
+    ]);
   });
 
   it('refuses a script that is not a plain node command line', () => {
