@@ -85,20 +85,12 @@ SELECT (SELECT json_build_object('id', n.id, 'idempotency_key', n.idempotency_ke
           FROM categories c WHERE c.name = $4) AS category,
        (SELECT p.categories -> $4 -> 'digest' FROM preferences p WHERE p.user_id = $2) AS digest_choice`;
 
-const INSERT = `
-INSERT INTO notifications (id, idempotency_key, workflow_id, user_id, template_id, template_version, data, channels,
-                           category, status, send_at, escalation, campaign_run_id, created_at, updated_at, digest)
-VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::text[], $9, $10, ${TS('$11')}, $12::jsonb, $13, ${TS('$14')},
-        ${TS('$14')}, $15::jsonb)
-ON CONFLICT (idempotency_key) DO NOTHING
-RETURNING ${RETURNING}`;
-
 /**
- * A campaign recipient's row, in one statement: only while its run is running (FOR SHARE: a cancel, an UPDATE of the
- * run's row, waits for inserts in progress, and an insert after it reads the run as it left it), counted as started
- * in the run's counters in the same breath. `run_status` says why nothing was inserted.
+ * The row, in one statement. A campaign recipient's (`$13`, its run) only while the run is running — FOR SHARE: a
+ * cancel, an UPDATE of the run's row, waits for inserts in progress, and an insert after it reads the run as it left
+ * it — and counted as started in the run's counters in the same breath; `run_status` says why nothing was inserted.
  */
-const INSERT_FOR_RUN = `
+const INSERT = `
 WITH run AS (
   SELECT status FROM campaign_runs WHERE id = $13 FOR SHARE
 ), inserted AS (
@@ -106,7 +98,7 @@ WITH run AS (
                              category, status, send_at, escalation, campaign_run_id, created_at, updated_at, digest)
   SELECT $1::text, $2::text, $3::text, $4::text, $5::text, $6::int, $7::jsonb, $8::text[], $9::text, $10::text,
          ${TS('$11')}, $12::jsonb, $13::text, ${TS('$14')}, ${TS('$14')}, $15::jsonb
-   WHERE (SELECT status FROM run) = 'running'
+   WHERE $13::text IS NULL OR (SELECT status FROM run) = 'running'
   ON CONFLICT (idempotency_key) DO NOTHING
   RETURNING ${RETURNING}
 ), counted AS (
@@ -198,19 +190,11 @@ export async function acceptNotification(
     at,
     digest ? JSON.stringify(digest) : null,
   ];
-  let row: Row | undefined;
-  if (!campaignRunId) {
-    row = (await sql.query<Row>(INSERT, params))[0];
-  } else {
-    const [result] = await sql.query<Partial<Row> & { run_status: string | null }>(INSERT_FOR_RUN, [
-      ...params,
-      randomShard(),
-    ]);
-    if (result?.run_status !== 'running') {
-      throw new CampaignRunClosedError(`campaign run is ${result?.run_status ?? 'gone'}`);
-    }
-    if (result.id) row = result as Row;
+  const [result] = await sql.query<Partial<Row> & { run_status: string | null }>(INSERT, [...params, randomShard()]);
+  if (campaignRunId && result?.run_status !== 'running') {
+    throw new CampaignRunClosedError(`campaign run is ${result?.run_status ?? 'gone'}`);
   }
+  const row = result?.id ? (result as Row) : undefined;
   if (!row) {
     // A concurrent request with the same key won the insert: answer with its notification.
     const [again] = await sql.query<{ existing: Row | null }>(LOOKUP, [
