@@ -74,10 +74,9 @@ function openPostgres(url: string, poolSize: number): Database {
 
 function openPglite(dir: string | undefined, snapshot: Blob | undefined): Database {
   const folder = dir ? path.resolve(dir) : undefined;
-  if (folder) {
-    fs.mkdirSync(path.dirname(folder), { recursive: true });
-    if (!snapshot) createPgliteFolder(folder);
-  }
+  // A folder is created from the template (platform/pglite-folder.ts), unless a snapshot fills it.
+  if (folder && snapshot) fs.mkdirSync(path.dirname(folder), { recursive: true });
+  else if (folder) createPgliteFolder(folder);
   const db = new PGlite(folder, {
     startParams: [...EMBEDDED_START_PARAMS],
     ...(snapshot ? { loadDataDir: snapshot } : {}),
