@@ -3,11 +3,16 @@
  * itself costs PostgreSQL; the few statements every notification runs (plan, send, record) are written here once,
  * by hand, and run on the same database as Prisma: a `pg` pool on PostgreSQL, the PGlite instance when embedded.
  *
+ * Prepared once: those statements are few and their text is fixed, so each runs as a named prepared statement —
+ * parsed once per connection, its plan cached by PostgreSQL — instead of being parsed and planned on every call.
+ * Up to MAX_PREPARED distinct texts are named; any further text runs unnamed, so a statement built per call cannot
+ * grow the server's memory.
+ *
  * Timestamps: Prisma's columns are `timestamp(3)` without time zone, holding UTC. Statements read them as epoch
  * milliseconds (`extract(epoch …)`) and write them from epoch milliseconds (`to_timestamp(ms / 1000.0) AT TIME ZONE
  * 'UTC'`), so neither driver's local-time parsing can shift them.
  */
-import type { PGlite, Transaction } from '@electric-sql/pglite';
+import { protocol, types, type PGlite } from '@electric-sql/pglite';
 import type pg from 'pg';
 
 export interface SqlQueryable {
@@ -19,10 +24,47 @@ export interface Sql extends SqlQueryable {
   transaction<T>(fn: (tx: SqlQueryable) => Promise<T>): Promise<T>;
 }
 
+export const MAX_PREPARED = 256;
+/** No such prepared statement; cached plan must not change result type (a migration changed a table it reads). */
+const STATEMENT_GONE = new Set(['26000', '0A000']);
+
+/** The name each statement text is prepared under, or undefined once MAX_PREPARED texts have names. */
+export function statementNames(): (text: string) => string | undefined {
+  const names = new Map<string, string>();
+  return (text) => {
+    let name = names.get(text);
+    if (name === undefined && names.size < MAX_PREPARED) {
+      name = `herald_${names.size + 1}`;
+      names.set(text, name);
+    }
+    return name;
+  };
+}
+
+/** Statement names belong to the pool (its connections) or the PGlite (its session), not to one Sql over it. */
+const namesOf = new WeakMap<object, (text: string) => string | undefined>();
+const namesFor = (owner: object) => {
+  let names = namesOf.get(owner);
+  if (!names) namesOf.set(owner, (names = statementNames()));
+  return names;
+};
+
 export function pgSql(pool: pg.Pool): Sql {
+  const nameOf = namesFor(pool);
+  // pg prepares a named statement on each connection the first time that connection runs it.
+  const config = (text: string, values: unknown[]): pg.QueryConfig => {
+    const name = nameOf(text);
+    return name === undefined ? { text, values } : { text, values, name };
+  };
   return {
     async query<T>(text: string, params: unknown[] = []) {
-      return (await pool.query(text, params)).rows as T[];
+      try {
+        return (await pool.query(config(text, params))).rows as T[];
+      } catch (error) {
+        // A migration changed what a statement prepared earlier returns: this call runs unnamed instead.
+        if (!STATEMENT_GONE.has((error as { code?: string }).code ?? '')) throw error;
+        return (await pool.query(text, params)).rows as T[];
+      }
     },
     async transaction<T>(fn: (tx: SqlQueryable) => Promise<T>): Promise<T> {
       const client = await pool.connect();
@@ -34,7 +76,8 @@ export function pgSql(pool: pg.Pool): Sql {
       try {
         await client.query('BEGIN');
         const result = await fn({
-          query: async <R>(text: string, params: unknown[] = []) => (await client.query(text, params)).rows as R[],
+          query: async <R>(text: string, params: unknown[] = []) =>
+            (await client.query(config(text, params))).rows as R[],
         });
         await client.query('COMMIT');
         return result;
@@ -51,15 +94,101 @@ export function pgSql(pool: pg.Pool): Sql {
   };
 }
 
+const preparedOf = new WeakMap<PGlite, ReturnType<typeof pglitePrepared>>();
+
 export function pgliteSql(db: PGlite): Sql {
-  const on = (q: PGlite | Transaction): SqlQueryable => ({
-    async query<T>(text: string, params: unknown[] = []) {
-      return (await q.query<T>(text, params)).rows;
-    },
-  });
+  let prepared = preparedOf.get(db);
+  if (!prepared) preparedOf.set(db, (prepared = pglitePrepared(db)));
   return {
-    ...on(db),
-    transaction: (fn) => db.transaction((tx) => fn(on(tx))),
+    query: prepared,
+    // Transactions are off the hot path: PGlite's own `query` inside them.
+    transaction: (fn) =>
+      db.transaction((tx) =>
+        fn({ query: async <T>(text: string, params: unknown[] = []) => (await tx.query<T>(text, params)).rows }),
+      ),
+  };
+}
+
+interface PreparedStatement {
+  name: string;
+  paramTypes: number[];
+  columns: { name: string; parse: (value: string) => unknown }[];
+}
+
+/**
+ * PGlite's `query` sends six protocol messages per statement (parse, describe, bind, describe, execute, sync), each
+ * a call into its WebAssembly Postgres, which parses and plans the text every time. Here a statement is parsed and
+ * described once under a name, then each call is one call into PGlite (bind, execute, sync) on the cached plan.
+ * Values are serialized and rows parsed by PGlite's own type handlers, exactly as its `query` does.
+ */
+function pglitePrepared(db: PGlite) {
+  const { serialize } = protocol;
+  const nameOf = namesFor(db);
+  const statements = new Map<string, PreparedStatement>();
+  const parserOf = (typeId: number): ((value: string) => unknown) => {
+    const parser = db.parsers[typeId] ?? types.parsers[typeId];
+    return parser ? (value) => parser(value, typeId) : (value) => value;
+  };
+
+  async function prepare(name: string, text: string): Promise<PreparedStatement> {
+    const { messages } = await db.execProtocol(
+      Buffer.concat([serialize.parse({ name, text }), serialize.describe({ type: 'S', name }), serialize.sync()]),
+      { syncToFs: false },
+    );
+    const statement: PreparedStatement = { name, paramTypes: [], columns: [] };
+    for (const message of messages) {
+      if (message instanceof protocol.messages.ParameterDescriptionMessage) statement.paramTypes = message.dataTypeIDs;
+      if (message instanceof protocol.messages.RowDescriptionMessage) {
+        statement.columns = message.fields.map((field) => ({ name: field.name, parse: parserOf(field.dataTypeID) }));
+      }
+    }
+    statements.set(text, statement);
+    return statement;
+  }
+
+  async function execute<T>(statement: PreparedStatement, params: unknown[]): Promise<T[]> {
+    const values = params.map((value, i) => {
+      if (value === null || value === undefined) return null;
+      const serializer = db.serializers[statement.paramTypes[i]!];
+      return serializer ? serializer(value) : String(value);
+    });
+    const { messages } = await db.execProtocol(
+      Buffer.concat([serialize.bind({ statement: statement.name, values }), serialize.execute({}), serialize.sync()]),
+    );
+    const rows: T[] = [];
+    for (const message of messages) {
+      if (!(message instanceof protocol.messages.DataRowMessage)) continue;
+      const row: Record<string, unknown> = {};
+      statement.columns.forEach((column, i) => {
+        const value = message.fields[i];
+        row[column.name] = value === null || value === undefined ? null : column.parse(value);
+      });
+      rows.push(row as T);
+    }
+    return rows;
+  }
+
+  return async <T>(text: string, params: unknown[] = []): Promise<T[]> => {
+    const name = nameOf(text);
+    if (name === undefined) return (await db.query<T>(text, params)).rows;
+    if (db.closed) throw new Error('PGlite is closed');
+    await db.waitReady;
+    // The same locks as PGlite's `query`: never inside another caller's open transaction, one statement at a time.
+    return db._runExclusiveTransaction(() =>
+      db._runExclusiveQuery(async () => {
+        const statement = statements.get(text) ?? (await prepare(name, text));
+        try {
+          return await execute<T>(statement, params);
+        } catch (error) {
+          if (!STATEMENT_GONE.has((error as { code?: string }).code ?? '')) throw error;
+          statements.delete(text);
+          await db.execProtocol(Buffer.concat([serialize.close({ type: 'S', name }), serialize.sync()]), {
+            syncToFs: false,
+          });
+          return execute<T>(await prepare(name, text), params);
+        }
+      }),
+    );
   };
 }
 
