@@ -5,6 +5,7 @@ import type {
   NotificationIntakeResult,
 } from '../../contract/workflows/notification.definitions';
 import { acceptNotification, NotificationRejectedError } from '../../domain/notifications/accept-notification';
+import { activityClient } from '../../domain/notifications/start-notification';
 import type { ActivityMetrics } from '../../platform/metrics';
 import type { Sql } from '../../platform/sql';
 
@@ -40,10 +41,10 @@ export function createAcceptIntake({ sql, clock, metrics }: AcceptIntakeDeps) {
           details: issues.length > 0 ? issues : [first],
         };
       }
-      const { client, info } = Context.current();
+      const context = Context.current();
       try {
         const accepted = await acceptNotification(
-          { sql, temporal: client, taskQueue: info.taskQueue, now: clock },
+          { sql, temporal: activityClient(context), taskQueue: context.info.taskQueue, now: clock },
           idempotencyKey,
           parsed.data,
         );

@@ -6,9 +6,10 @@
 import { randomUUID } from 'node:crypto';
 import { Client, type WorkflowStartOutput } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Context } from '@temporalio/activity';
 import { Worker } from '@temporalio/worker';
 import { createLocalTemporal } from '../../test/support/temporal';
-import { allowEagerStart, startNotificationWorkflow } from './start-notification';
+import { activityClient, allowEagerStart, startNotificationWorkflow } from './start-notification';
 
 let env: TestWorkflowEnvironment;
 let worker: Worker;
@@ -21,6 +22,14 @@ beforeAll(async () => {
     connection: env.nativeConnection,
     taskQueue,
     workflowsPath: require.resolve('../../test/support/fixtures/notification-stand-in.workflow'),
+    activities: {
+      // As a campaign page and the intake workflow start theirs: on the activity's own client and task queue.
+      async startFromActivity(key: string, eagerly: boolean) {
+        const context = Context.current();
+        const client = eagerly ? activityClient(context) : context.client;
+        return startNotificationWorkflow(client, context.info.taskQueue, key, { notificationId: 'ntf_activity' });
+      },
+    },
   });
   running = worker.run();
 }, 120_000);
@@ -73,4 +82,21 @@ it('npm run api: a client of its own does not ask for eager start, and the worke
   });
   expect(eager).toEqual([false]);
   expect(await client.workflow.getHandle(workflowId).result()).toBe('started ntf_polled');
+});
+
+it('campaign pages and the intake workflow: an activity starts the notification eagerly on its own client', async () => {
+  const client = new Client({ connection: env.connection });
+  /** State transitions of the notification started by the activity: an eager start records its first task at once. */
+  const transitions = async (eagerly: boolean) => {
+    const workflowId = await client.workflow.execute('startsFromActivity', {
+      taskQueue,
+      workflowId: `activity-${randomUUID()}`,
+      args: [`key-${randomUUID()}`, eagerly],
+    });
+    expect(await client.workflow.getHandle(workflowId).result()).toBe('started ntf_activity');
+    const { raw } = await client.workflow.getHandle(workflowId).describe();
+    return Number(raw.workflowExecutionInfo!.stateTransitionCount);
+  };
+  const polled = await transitions(false);
+  expect(await transitions(true)).toBe(polled - 1);
 });

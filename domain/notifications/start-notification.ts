@@ -5,7 +5,10 @@ import {
 } from '../../contract/workflows/notification.definitions';
 import { notificationWorkflowId } from '../../contract/ids';
 
-/** Clients that share a connection with a worker polling the notification queue (`npm start`): see allowEagerStart. */
+/**
+ * Clients that share a connection with a worker polling the notification queue: the API's in `npm start`, and an
+ * activity's own (campaign pages, the intake workflow). See allowEagerStart.
+ */
 const eagerClients = new WeakSet<Client>();
 
 /**
@@ -15,6 +18,15 @@ const eagerClients = new WeakSet<Client>();
  */
 export function allowEagerStart(client: Client): void {
   eagerClients.add(client);
+}
+
+/**
+ * The running activity's client, allowed eager start: an activity's client is built on its worker's NativeConnection,
+ * and the notifications it starts go to the task queue that worker polls (campaign pages, the intake workflow).
+ */
+export function activityClient(context: { client: Client }): Client {
+  allowEagerStart(context.client);
+  return context.client;
 }
 
 /**
