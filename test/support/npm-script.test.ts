@@ -9,8 +9,8 @@ describe('npmScriptCommand', () => {
     expect(command.nodeArgs).toEqual([
       '--heap-growing-percent=25',
       '--max-semi-space-size=4',
-      '--import',
-      'tsx',
+      '--require',
+      'tsx/cjs',
       `scripts/${script}.ts`,
     ]);
   });
