@@ -74,6 +74,23 @@ function behavesLikeThePlainDriver(open: () => Promise<Driver>) {
     expect((await driver.sql.query<{ added: number }>(all, [1]))[0]!.added).toBe(7);
   });
 
+  it('plans each execution for its values: a statement prepared on a small table uses the index once it has grown', async () => {
+    await driver.plain('CREATE TABLE grows (id int PRIMARY KEY, k int NOT NULL)');
+    await driver.plain('CREATE INDEX grows_k ON grows (k)');
+    // A new installation: a handful of rows, analyzed — reading the whole table is the cheapest plan.
+    await driver.plain('INSERT INTO grows SELECT -i, -i FROM generate_series(1, 10) AS i');
+    await driver.plain('ANALYZE grows');
+    const text = 'SELECT id FROM grows WHERE k = $1';
+    // More executions than PostgreSQL's five custom plans before it settles on a generic one.
+    for (let i = 0; i < 8; i++) expect(await driver.sql.query(text, [i])).toEqual([]);
+    await driver.plain('INSERT INTO grows SELECT i, i FROM generate_series(1, 20000) AS i');
+    expect(await driver.sql.query(text, [7])).toEqual([{ id: 7 }]);
+    const name = (await driver.plain('SELECT name FROM pg_prepared_statements WHERE statement = $1', [text]))[0]!.name;
+    const plan = (await driver.plain(`EXPLAIN EXECUTE ${String(name)}(7)`)).map((row) => row['QUERY PLAN']).join('\n');
+    expect(plan).toContain('grows_k');
+    expect(plan).not.toContain('Seq Scan');
+  });
+
   it('commits or rolls back a transaction as a whole', async () => {
     await driver.sql.transaction(async (tx) => {
       await tx.query(INSERT, [3, 'in a transaction', null, null, null, null, null, null]);
@@ -146,6 +163,23 @@ onPostgres('PostgreSQL', () => {
         await database.close();
       },
     };
+  });
+});
+
+onPostgres('PostgreSQL behind a pooler that shares server connections', () => {
+  it('runs a statement unnamed when its name is already taken on the server connection', async () => {
+    const database = await createTestDatabase();
+    const pool = new pg.Pool({ ...parsePostgresUrl(database.url!), max: 1 });
+    try {
+      // What another client's statement looks like on a server connection a pooler hands over.
+      await pool.query('PREPARE herald_1 AS SELECT 42 AS taken');
+      const sql = pgSql(pool);
+      expect(await sql.query('SELECT 1 AS one')).toEqual([{ one: 1 }]);
+      expect(await sql.query('SELECT 1 AS one')).toEqual([{ one: 1 }]);
+    } finally {
+      await pool.end();
+      await database.close();
+    }
   });
 });
 

@@ -3,10 +3,11 @@
  * itself costs PostgreSQL; the few statements every notification runs (plan, send, record) are written here once,
  * by hand, and run on the same database as Prisma: a `pg` pool on PostgreSQL, the PGlite instance when embedded.
  *
- * Prepared once: those statements are few and their text is fixed, so each runs as a named prepared statement —
- * parsed once per connection, its plan cached by PostgreSQL — instead of being parsed and planned on every call.
- * Up to MAX_PREPARED distinct texts are named; any further text runs unnamed, so a statement built per call cannot
- * grow the server's memory.
+ * Prepared once: those statements are few and their text is fixed, so each runs as a named prepared statement,
+ * parsed once per connection instead of on every call. Each execution is still planned for its values
+ * (`plan_cache_mode = force_custom_plan` on every session that prepares them): a generic plan cached while a table was
+ * small would scan it for as long as the connection lives, once it has grown. Up to MAX_PREPARED distinct texts are
+ * named; any further text runs unnamed, so a statement built per call cannot grow the server's memory.
  *
  * Timestamps: Prisma's columns are `timestamp(3)` without time zone, holding UTC. Statements read them as epoch
  * milliseconds (`extract(epoch …)`) and write them from epoch milliseconds (`to_timestamp(ms / 1000.0) AT TIME ZONE
@@ -25,8 +26,14 @@ export interface Sql extends SqlQueryable {
 }
 
 export const MAX_PREPARED = 256;
-/** No such prepared statement; cached plan must not change result type (a migration changed a table it reads). */
-const STATEMENT_GONE = new Set(['26000', '0A000']);
+/** Run on each session before its first prepared statement (see above). */
+export const PLAN_EACH_EXECUTION = 'SET plan_cache_mode = force_custom_plan';
+/**
+ * A prepared statement that cannot be used as such: no such statement, or its name taken on this server connection
+ * (both only behind a pooler that shares server connections without tracking prepared statements), or a migration
+ * changed what it returns (cached plan must not change result type). The statement then runs unnamed.
+ */
+const STATEMENT_GONE = new Set(['26000', '42P05', '0A000']);
 
 /** The name each statement text is prepared under, or undefined once MAX_PREPARED texts have names. */
 export function statementNames(): (text: string) => string | undefined {
@@ -51,6 +58,8 @@ const namesFor = (owner: object) => {
 
 export function pgSql(pool: pg.Pool): Sql {
   const nameOf = namesFor(pool);
+  // Queued on the new connection ahead of anything it is checked out for; a failure there fails that statement too.
+  pool.on('connect', (client) => void client.query(PLAN_EACH_EXECUTION).catch(() => undefined));
   // pg prepares a named statement on each connection the first time that connection runs it.
   const config = (text: string, values: unknown[]): pg.QueryConfig => {
     const name = nameOf(text);
@@ -61,7 +70,6 @@ export function pgSql(pool: pg.Pool): Sql {
       try {
         return (await pool.query(config(text, params))).rows as T[];
       } catch (error) {
-        // A migration changed what a statement prepared earlier returns: this call runs unnamed instead.
         if (!STATEMENT_GONE.has((error as { code?: string }).code ?? '')) throw error;
         return (await pool.query(text, params)).rows as T[];
       }
@@ -125,6 +133,7 @@ function pglitePrepared(db: PGlite) {
   const { serialize } = protocol;
   const nameOf = namesFor(db);
   const statements = new Map<string, PreparedStatement>();
+  let planningEachExecution = false;
   const parserOf = (typeId: number): ((value: string) => unknown) => {
     const parser = db.parsers[typeId] ?? types.parsers[typeId];
     return parser ? (value) => parser(value, typeId) : (value) => value;
@@ -176,6 +185,10 @@ function pglitePrepared(db: PGlite) {
     // The same locks as PGlite's `query`: never inside another caller's open transaction, one statement at a time.
     return db._runExclusiveTransaction(() =>
       db._runExclusiveQuery(async () => {
+        if (!planningEachExecution) {
+          await db.execProtocol(serialize.query(PLAN_EACH_EXECUTION), { syncToFs: false });
+          planningEachExecution = true;
+        }
         const statement = statements.get(text) ?? (await prepare(name, text));
         try {
           return await execute<T>(statement, params);
