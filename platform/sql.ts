@@ -26,8 +26,8 @@ export interface Sql extends SqlQueryable {
 }
 
 export const MAX_PREPARED = 256;
-/** Run on each session before its first prepared statement (see above). */
-export const PLAN_EACH_EXECUTION = 'SET plan_cache_mode = force_custom_plan';
+/** Set on each session before its first prepared statement (see above). */
+const PLAN_CUSTOM = 'plan_cache_mode=force_custom_plan';
 /**
  * A prepared statement that cannot be used as such: no such statement, or its name taken on this server connection
  * (both only behind a pooler that shares server connections without tracking prepared statements), or a migration
@@ -58,8 +58,8 @@ const namesFor = (owner: object) => {
 
 export function pgSql(pool: pg.Pool): Sql {
   const nameOf = namesFor(pool);
-  // Queued on the new connection ahead of anything it is checked out for; a failure there fails that statement too.
-  pool.on('connect', (client) => void client.query(PLAN_EACH_EXECUTION).catch(() => undefined));
+  // A startup parameter of every connection the pool opens from now on (db.ts hands over a pool that has none yet).
+  pool.options.options = [pool.options.options, `-c ${PLAN_CUSTOM}`].filter(Boolean).join(' ');
   // pg prepares a named statement on each connection the first time that connection runs it.
   const config = (text: string, values: unknown[]): pg.QueryConfig => {
     const name = nameOf(text);
@@ -186,7 +186,7 @@ function pglitePrepared(db: PGlite) {
     return db._runExclusiveTransaction(() =>
       db._runExclusiveQuery(async () => {
         if (!planningEachExecution) {
-          await db.execProtocol(serialize.query(PLAN_EACH_EXECUTION), { syncToFs: false });
+          await db.execProtocol(serialize.query(`SET ${PLAN_CUSTOM}`), { syncToFs: false });
           planningEachExecution = true;
         }
         const statement = statements.get(text) ?? (await prepare(name, text));
