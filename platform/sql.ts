@@ -125,8 +125,8 @@ interface PreparedStatement {
 
 /**
  * PGlite's `query` sends six protocol messages per statement (parse, describe, bind, describe, execute, sync), each
- * a call into its WebAssembly Postgres, which parses and plans the text every time. Here a statement is parsed and
- * described once under a name, then each call is one call into PGlite (bind, execute, sync) on the cached plan.
+ * a call into its WebAssembly Postgres, which parses the text every time. Here a statement is parsed and described
+ * once under a name, then each call is one call into PGlite (bind, execute, sync), planned for its values.
  * Values are serialized and rows parsed by PGlite's own type handlers, exactly as its `query` does.
  */
 function pglitePrepared(db: PGlite) {
