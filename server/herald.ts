@@ -22,7 +22,6 @@ import { createTracking } from '../domain/tracking/tracking';
 import { createInboxStore } from '../domain/inbox/store';
 import { installTemporalRuntime } from '../platform/temporal-runtime';
 import { createHeraldWorker, type HeraldWorker } from './worker';
-import { allowEagerStart } from '../domain/notifications/start-notification';
 
 export interface HeraldRoles {
   api: boolean;
@@ -180,7 +179,6 @@ export async function startHerald(config: HeraldConfig, roles: HeraldRoles, logg
         namespace: config.temporal.namespace,
         dataConverter: heraldClientDataConverter(codec),
       });
-      if (workerConnection) allowEagerStart(temporal);
       const queues = createQueueMonitor(
         connection,
         config.temporal.namespace,

@@ -9,7 +9,6 @@ import {
   CampaignRunClosedError,
   NotificationRejectedError,
 } from '../../domain/notifications/accept-notification';
-import { activityClient } from '../../domain/notifications/start-notification';
 import { fetchAudiencePage, countAudience } from '../../domain/campaigns/audience';
 import { finishedOf, runCounters } from '../../domain/campaigns/campaign-progress';
 import type { Db } from '../../platform/db';
@@ -112,8 +111,8 @@ export function createCampaignActivities({
         input.cursor,
         input.pageSize,
       );
-      // Notifications start on the worker's own client and task queue, like the intake workflow's: eagerly.
-      const deps = { sql, temporal: activityClient(context), taskQueue: context.info.taskQueue, now: clock };
+      // Notifications start on the worker's own client and task queue, like the intake workflow's (eagerly).
+      const deps = { sql, temporal: context.client, taskQueue: context.info.taskQueue, now: clock };
       const result: CampaignPageResult = {
         accepted: 0,
         skipped: 0,

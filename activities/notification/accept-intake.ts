@@ -5,7 +5,6 @@ import type {
   NotificationIntakeResult,
 } from '../../contract/workflows/notification.definitions';
 import { acceptNotification, NotificationRejectedError } from '../../domain/notifications/accept-notification';
-import { activityClient } from '../../domain/notifications/start-notification';
 import type { ActivityMetrics } from '../../platform/metrics';
 import type { Sql } from '../../platform/sql';
 
@@ -41,10 +40,10 @@ export function createAcceptIntake({ sql, clock, metrics }: AcceptIntakeDeps) {
           details: issues.length > 0 ? issues : [first],
         };
       }
-      const context = Context.current();
+      const { client, info } = Context.current();
       try {
         const accepted = await acceptNotification(
-          { sql, temporal: activityClient(context), taskQueue: context.info.taskQueue, now: clock },
+          { sql, temporal: client, taskQueue: info.taskQueue, now: clock },
           idempotencyKey,
           parsed.data,
         );

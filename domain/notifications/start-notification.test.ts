@@ -9,7 +9,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Context } from '@temporalio/activity';
 import { Worker } from '@temporalio/worker';
 import { createLocalTemporal } from '../../test/support/temporal';
-import { activityClient, allowEagerStart, startNotificationWorkflow } from './start-notification';
+import { startNotificationWorkflow } from './start-notification';
 
 let env: TestWorkflowEnvironment;
 let worker: Worker;
@@ -24,10 +24,9 @@ beforeAll(async () => {
     workflowsPath: require.resolve('../../test/support/fixtures/notification-stand-in.workflow'),
     activities: {
       // As a campaign page and the intake workflow start theirs: on the activity's own client and task queue.
-      async startFromActivity(key: string, eagerly: boolean) {
-        const context = Context.current();
-        const client = eagerly ? activityClient(context) : context.client;
-        return startNotificationWorkflow(client, context.info.taskQueue, key, { notificationId: 'ntf_activity' });
+      async startFromActivity(key: string) {
+        const { client, info } = Context.current();
+        return startNotificationWorkflow(client, info.taskQueue, key, { notificationId: 'ntf_activity' });
       },
     },
   });
@@ -61,7 +60,6 @@ function clientOn(connection: Client['connection']) {
 
 it('npm start: a client on the worker’s native connection starts the notification eagerly, once per key', async () => {
   const { client, eager } = clientOn(env.nativeConnection);
-  allowEagerStart(client);
   const key = `key-${randomUUID()}`;
   const workflowId = await startNotificationWorkflow(client, taskQueue, key, { notificationId: 'ntf_eager' });
   expect(eager).toEqual([true]);
@@ -86,17 +84,17 @@ it('npm run api: a client of its own does not ask for eager start, and the worke
 
 it('campaign pages and the intake workflow: an activity starts the notification eagerly on its own client', async () => {
   const client = new Client({ connection: env.connection });
-  /** State transitions of the notification started by the activity: an eager start records its first task at once. */
-  const transitions = async (eagerly: boolean) => {
-    const workflowId = await client.workflow.execute('startsFromActivity', {
-      taskQueue,
-      workflowId: `activity-${randomUUID()}`,
-      args: [`key-${randomUUID()}`, eagerly],
-    });
-    expect(await client.workflow.getHandle(workflowId).result()).toBe('started ntf_activity');
-    const { raw } = await client.workflow.getHandle(workflowId).describe();
-    return Number(raw.workflowExecutionInfo!.stateTransitionCount);
-  };
-  const polled = await transitions(false);
-  expect(await transitions(true)).toBe(polled - 1);
+  const transitionsOf = async (workflowId: string) =>
+    Number((await client.workflow.getHandle(workflowId).describe()).raw.workflowExecutionInfo!.stateTransitionCount);
+  // The same notification started through the task queue, by a client of its own.
+  const polled = await startNotificationWorkflow(client, taskQueue, `key-${randomUUID()}`, { notificationId: 'ntf_q' });
+  expect(await client.workflow.getHandle(polled).result()).toBe('started ntf_q');
+  const fromActivity = await client.workflow.execute('startsFromActivity', {
+    taskQueue,
+    workflowId: `activity-${randomUUID()}`,
+    args: [`key-${randomUUID()}`],
+  });
+  expect(await client.workflow.getHandle(fromActivity).result()).toBe('started ntf_activity');
+  // An eager start records its first workflow task with the start: one state transition fewer.
+  expect(await transitionsOf(fromActivity)).toBe((await transitionsOf(polled)) - 1);
 });

@@ -3,31 +3,17 @@ import {
   NOTIFICATION_WORKFLOW,
   type SendNotificationWorkflowInput,
 } from '../../contract/workflows/notification.definitions';
+import { NativeConnection } from '@temporalio/worker';
 import { notificationWorkflowId } from '../../contract/ids';
 
 /**
- * Clients that share a connection with a worker polling the notification queue: the API's in `npm start`, and an
- * activity's own (campaign pages, the intake workflow). See allowEagerStart.
+ * Eager workflow start: when the client shares a NativeConnection with a worker of this process (the API in `npm
+ * start`; an activity's own client, for campaign pages and the intake workflow), the server hands the first workflow
+ * task back in the start's answer, sparing a poll through the task queue. The SDK grants it only when a worker on that
+ * connection has a free slot on the task queue, and otherwise starts the workflow as usual; a client on a connection of
+ * its own (`npm run api`) cannot ask (the SDK refuses).
  */
-const eagerClients = new WeakSet<Client>();
-
-/**
- * Lets notifications started through this client run their first workflow task on the worker of the same process
- * (eager workflow start): the server hands the task back in the start's answer, sparing a poll through the task queue.
- * Only for a Client built on the NativeConnection of a running worker of the same task queue (the SDK refuses others).
- */
-export function allowEagerStart(client: Client): void {
-  eagerClients.add(client);
-}
-
-/**
- * The running activity's client, allowed eager start: an activity's client is built on its worker's NativeConnection,
- * and the notifications it starts go to the task queue that worker polls (campaign pages, the intake workflow).
- */
-export function activityClient(context: { client: Client }): Client {
-  allowEagerStart(context.client);
-  return context.client;
-}
+const canStartEagerly = (client: Client) => client.connection instanceof NativeConnection;
 
 /**
  * Starts (or finds) the notification's workflow. The id comes from the idempotency key; a running execution with the
@@ -48,7 +34,7 @@ export async function startNotificationWorkflow(
       args: [input],
       workflowIdConflictPolicy: 'USE_EXISTING',
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
-      ...(eagerClients.has(client) ? { requestEagerStart: true } : {}),
+      requestEagerStart: canStartEagerly(client),
     });
     return workflowId;
   } catch (error) {
