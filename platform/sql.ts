@@ -48,16 +48,16 @@ export function statementNames(): (text: string) => string | undefined {
   };
 }
 
-/** Statement names belong to the pool (its connections) or the PGlite (its session), not to one Sql over it. */
-const namesOf = new WeakMap<object, (text: string) => string | undefined>();
-const namesFor = (owner: object) => {
-  let names = namesOf.get(owner);
-  if (!names) namesOf.set(owner, (names = statementNames()));
-  return names;
-};
+/**
+ * One Sql per pool or PGlite: statement names belong to the pool's connections or to the PGlite session, so two Sql
+ * over the same one would give two statements the same name.
+ */
+const sqlOf = new WeakMap<pg.Pool | PGlite, Sql>();
 
 export function pgSql(pool: pg.Pool): Sql {
-  const nameOf = namesFor(pool);
+  const existing = sqlOf.get(pool);
+  if (existing) return existing;
+  const nameOf = statementNames();
   // A startup parameter of every connection the pool opens from now on (db.ts hands over a pool that has none yet).
   pool.options.options = [pool.options.options, `-c ${PLAN_CUSTOM}`].filter(Boolean).join(' ');
   // pg prepares a named statement on each connection the first time that connection runs it.
@@ -65,7 +65,7 @@ export function pgSql(pool: pg.Pool): Sql {
     const name = nameOf(text);
     return name === undefined ? { text, values } : { text, values, name };
   };
-  return {
+  const sql: Sql = {
     async query<T>(text: string, params: unknown[] = []) {
       try {
         return (await pool.query(config(text, params))).rows as T[];
@@ -100,21 +100,23 @@ export function pgSql(pool: pg.Pool): Sql {
       }
     },
   };
+  sqlOf.set(pool, sql);
+  return sql;
 }
 
-const preparedOf = new WeakMap<PGlite, ReturnType<typeof pglitePrepared>>();
-
 export function pgliteSql(db: PGlite): Sql {
-  let prepared = preparedOf.get(db);
-  if (!prepared) preparedOf.set(db, (prepared = pglitePrepared(db)));
-  return {
-    query: prepared,
+  const existing = sqlOf.get(db);
+  if (existing) return existing;
+  const sql: Sql = {
+    query: pglitePrepared(db),
     // Transactions are off the hot path: PGlite's own `query` inside them.
     transaction: (fn) =>
       db.transaction((tx) =>
         fn({ query: async <T>(text: string, params: unknown[] = []) => (await tx.query<T>(text, params)).rows }),
       ),
   };
+  sqlOf.set(db, sql);
+  return sql;
 }
 
 interface PreparedStatement {
@@ -131,7 +133,7 @@ interface PreparedStatement {
  */
 function pglitePrepared(db: PGlite) {
   const { serialize } = protocol;
-  const nameOf = namesFor(db);
+  const nameOf = statementNames();
   const statements = new Map<string, PreparedStatement>();
   let planningEachExecution = false;
   const parserOf = (typeId: number): ((value: string) => unknown) => {
