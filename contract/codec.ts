@@ -14,14 +14,9 @@
 import { createCipheriv, createDecipheriv, createSecretKey, hkdfSync, randomBytes, type KeyObject } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import {
-  DefaultFailureConverter,
-  METADATA_ENCODING_KEY,
-  type DataConverter,
-  type Payload,
-  type PayloadCodec,
-} from '@temporalio/common';
+import { METADATA_ENCODING_KEY, type DataConverter, type Payload, type PayloadCodec } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
+import { failureConverter } from './failure-converter';
 
 export const ENCRYPTED_ENCODING = 'binary/encrypted';
 export const KEY_ID_METADATA = 'encryption-key-id';
@@ -217,5 +212,5 @@ export function heraldDataConverter(codec: PayloadCodec | undefined): DataConver
 /** The same, for a Client (which takes a failure converter instance rather than a path). */
 export function heraldClientDataConverter(codec: PayloadCodec | undefined) {
   if (!codec) return {};
-  return { payloadCodecs: [codec], failureConverter: new DefaultFailureConverter({ encodeCommonAttributes: true }) };
+  return { payloadCodecs: [codec], failureConverter };
 }

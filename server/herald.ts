@@ -21,6 +21,7 @@ import { startDevServer, type DevServer } from './temporal-dev-server';
 import { createTracking } from '../domain/tracking/tracking';
 import { createInboxStore } from '../domain/inbox/store';
 import { installTemporalRuntime } from '../platform/temporal-runtime';
+import { workflowStackTracesKept } from '../platform/workflow-stack-traces';
 import { createHeraldWorker, type HeraldWorker } from './worker';
 
 export interface HeraldRoles {
@@ -153,7 +154,14 @@ export async function startHerald(config: HeraldConfig, roles: HeraldRoles, logg
         await running;
       });
       running.catch((error) => logger.fatal({ err: error }, 'worker stopped'));
-      logger.info({ taskQueue: config.temporal.taskQueue, providers: providers.configured() }, 'worker running');
+      logger.info(
+        {
+          taskQueue: config.temporal.taskQueue,
+          providers: providers.configured(),
+          workflowStackTraces: workflowStackTracesKept(config.temporal.workflowStackTraces),
+        },
+        'worker running',
+      );
     }
 
     let apiUrl: string | undefined;

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { loadInboxConfig, type InboxConfig } from './inbox';
 import { loadDeliveryConfig, type DeliveryConfig } from './delivery';
 import { ConfigError, flag, keyList, list, origins, parse, read, readFile, url, type Env } from './env';
+import { WORKFLOW_STACK_TRACES_VARIABLE } from '../workflow-stack-traces';
 import { CodecError, parseEncryptionKeys, type EncryptionKey } from '../../contract/codec';
 
 /** Templates and tracking (docs/templates-and-tracking.md). */
@@ -46,7 +47,15 @@ export interface PlatformConfig {
   databaseUrl?: string;
   dataDir: string;
   /** `address` unset → the embedded dev server on devPort (Web UI on devUiPort). */
-  temporal: { address?: string; namespace: string; taskQueue: string; devPort: number; devUiPort: number };
+  temporal: {
+    address?: string;
+    namespace: string;
+    taskQueue: string;
+    devPort: number;
+    devUiPort: number;
+    /** HERALD_WORKFLOW_STACK_TRACES: the Web UI's stack trace of running workflows (platform/workflow-stack-traces.ts). */
+    workflowStackTraces: boolean;
+  };
   apiKey?: string;
   logLevel: string;
   tracking: TrackingConfig;
@@ -104,6 +113,7 @@ export function loadPlatformConfig(env: Env = process.env): PlatformConfig {
         z.coerce.number().int().min(1).max(65535),
         read(env, 'HERALD_TEMPORAL_UI_PORT') ?? '8233',
       ),
+      workflowStackTraces: flag(env, WORKFLOW_STACK_TRACES_VARIABLE, false),
     },
     apiKey,
     logLevel: parse(

@@ -11,6 +11,8 @@ describe('npmScriptCommand', () => {
       '--max-semi-space-size=4',
       '--require',
       'tsx/cjs',
+      '--require',
+      './scripts/preload.ts',
       `scripts/${script}.ts`,
     ]);
   });
