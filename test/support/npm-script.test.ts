@@ -5,7 +5,11 @@ import { npmScriptCommand } from './npm-script';
 describe('npmScriptCommand', () => {
   it.each(['start', 'api', 'worker'])('reads `npm run %s` as environment and node arguments', (script) => {
     const command = npmScriptCommand(script);
-    expect(command.env).toEqual({ MALLOC_ARENA_MAX: '2' });
+    expect(command.env).toEqual({
+      MALLOC_ARENA_MAX: '2',
+      MALLOC_MMAP_THRESHOLD_: '131072',
+      MALLOC_TRIM_THRESHOLD_: '131072',
+    });
     expect(command.nodeArgs).toEqual([
       '--heap-growing-percent=25',
       '--max-semi-space-size=4',
