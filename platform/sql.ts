@@ -4,10 +4,16 @@
  * by hand, and run on the same database as Prisma: a `pg` pool on PostgreSQL, the PGlite instance when embedded.
  *
  * Prepared once: those statements are few and their text is fixed, so each runs as a named prepared statement,
- * parsed once per connection instead of on every call. Each execution is still planned for its values
- * (`plan_cache_mode = force_custom_plan` on every session that prepares them): a generic plan cached while a table was
- * small would scan it for as long as the connection lives, once it has grown. Up to MAX_PREPARED distinct texts are
- * named; any further text runs unnamed, so a statement built per call cannot grow the server's memory.
+ * parsed once per connection instead of on every call. Up to MAX_PREPARED distinct texts are named; any further text
+ * runs unnamed, so a statement built per call cannot grow the server's memory.
+ *
+ * Plans follow the tables' growth. PostgreSQL settles a prepared statement on a generic plan after five executions
+ * and keeps it until something invalidates it (a migration, an ANALYZE), not when a table grows: a plan made while a
+ * table was small scans it whole once it is large. On PostgreSQL each execution is planned for its values
+ * (`plan_cache_mode = force_custom_plan`, a startup parameter of the pool's connections; autovacuum's ANALYZE would
+ * mend a stale plan only later). The embedded database has no autovacuum, and planning is a third of a statement's
+ * cost there, so it keeps PostgreSQL's generic plans but prepares each statement again every REPLAN_EVERY executions,
+ * which plans it anew for the table sizes of the moment.
  *
  * Timestamps: Prisma's columns are `timestamp(3)` without time zone, holding UTC. Statements read them as epoch
  * milliseconds (`extract(epoch …)`) and write them from epoch milliseconds (`to_timestamp(ms / 1000.0) AT TIME ZONE
@@ -26,8 +32,10 @@ export interface Sql extends SqlQueryable {
 }
 
 export const MAX_PREPARED = 256;
-/** Set on each session before its first prepared statement (see above). */
+/** Set on each `pg` connection (see above). */
 const PLAN_CUSTOM = 'plan_cache_mode=force_custom_plan';
+/** Executions of a statement on PGlite before it is prepared, and so planned, again (see above). */
+export const REPLAN_EVERY = 500;
 /**
  * A prepared statement that cannot be used as such: no such statement, or its name taken on this server connection
  * (both only behind a pooler that shares server connections without tracking prepared statements), or a migration
@@ -104,11 +112,11 @@ export function pgSql(pool: pg.Pool): Sql {
   return sql;
 }
 
-export function pgliteSql(db: PGlite): Sql {
+export function pgliteSql(db: PGlite, options: { replanEvery?: number } = {}): Sql {
   const existing = sqlOf.get(db);
   if (existing) return existing;
   const sql: Sql = {
-    query: pglitePrepared(db),
+    query: pglitePrepared(db, options.replanEvery ?? REPLAN_EVERY),
     // Transactions are off the hot path: PGlite's own `query` inside them.
     transaction: (fn) =>
       db.transaction((tx) =>
@@ -121,6 +129,8 @@ export function pgliteSql(db: PGlite): Sql {
 
 interface PreparedStatement {
   name: string;
+  /** Executions since it was prepared. */
+  runs: number;
   paramTypes: number[];
   columns: { name: string; parse: (value: string) => unknown }[];
 }
@@ -128,14 +138,13 @@ interface PreparedStatement {
 /**
  * PGlite's `query` sends six protocol messages per statement (parse, describe, bind, describe, execute, sync), each
  * a call into its WebAssembly Postgres, which parses the text every time. Here a statement is parsed and described
- * once under a name, then each call is one call into PGlite (bind, execute, sync), planned for its values.
- * Values are serialized and rows parsed by PGlite's own type handlers, exactly as its `query` does.
+ * once under a name, then each call is one call into PGlite (bind, execute, sync), and again every `replanEvery`
+ * calls. Values are serialized and rows parsed by PGlite's own type handlers, exactly as its `query` does.
  */
-function pglitePrepared(db: PGlite) {
+function pglitePrepared(db: PGlite, replanEvery: number) {
   const { serialize } = protocol;
   const nameOf = statementNames();
   const statements = new Map<string, PreparedStatement>();
-  let planningEachExecution = false;
   const parserOf = (typeId: number): ((value: string) => unknown) => {
     const parser = db.parsers[typeId] ?? types.parsers[typeId];
     return parser ? (value) => parser(value, typeId) : (value) => value;
@@ -146,7 +155,7 @@ function pglitePrepared(db: PGlite) {
       Buffer.concat([serialize.parse({ name, text }), serialize.describe({ type: 'S', name }), serialize.sync()]),
       { syncToFs: false },
     );
-    const statement: PreparedStatement = { name, paramTypes: [], columns: [] };
+    const statement: PreparedStatement = { name, runs: 0, paramTypes: [], columns: [] };
     for (const message of messages) {
       if (message instanceof protocol.messages.ParameterDescriptionMessage) statement.paramTypes = message.dataTypeIDs;
       if (message instanceof protocol.messages.RowDescriptionMessage) {
@@ -187,19 +196,21 @@ function pglitePrepared(db: PGlite) {
     // The same locks as PGlite's `query`: never inside another caller's open transaction, one statement at a time.
     return db._runExclusiveTransaction(() =>
       db._runExclusiveQuery(async () => {
-        if (!planningEachExecution) {
-          await db.execProtocol(serialize.query(`SET ${PLAN_CUSTOM}`), { syncToFs: false });
-          planningEachExecution = true;
+        const close = () =>
+          db.execProtocol(Buffer.concat([serialize.close({ type: 'S', name }), serialize.sync()]), { syncToFs: false });
+        let statement = statements.get(text);
+        if (statement && statement.runs >= replanEvery) {
+          await close();
+          statement = undefined;
         }
-        const statement = statements.get(text) ?? (await prepare(name, text));
+        statement ??= await prepare(name, text);
+        statement.runs++;
         try {
           return await execute<T>(statement, params);
         } catch (error) {
           if (!STATEMENT_GONE.has((error as { code?: string }).code ?? '')) throw error;
           statements.delete(text);
-          await db.execProtocol(Buffer.concat([serialize.close({ type: 'S', name }), serialize.sync()]), {
-            syncToFs: false,
-          });
+          await close();
           return execute<T>(await prepare(name, text), params);
         }
       }),
