@@ -6,8 +6,9 @@
  * hook in its workflow thread that captures and formats a stack trace per promise, whether or not anyone ever asks.
  * That was ≈2 ms of CPU per notification (docs/performance.md). The SDK has a mode without it (for runtimes without
  * promise hooks), in which the query answers "Workflow stack traces are not enabled on this worker" (a message the
- * failure converter leaves readable, contract/failure-converter.ts); `preload` puts the workflow thread in that mode. Everything else the Web UI shows (history, inputs, results, pending
- * activities and their last failures) does not depend on it.
+ * failure converter leaves readable, contract/failure-converter.ts); `preload` puts the workflow thread in that
+ * mode. Everything else the Web UI shows (history, inputs, results, pending activities and their last failures) does
+ * not depend on it.
  *
  * `preload` must run at the start of the workflow thread, before the SDK installs its hook: `npm start`, `npm run api`
  * and `npm run worker` load scripts/preload.ts with `--require` (package.json), and node runs `--require` modules at
