@@ -1,6 +1,7 @@
 import { ConfigError, loadConfig } from '../server/config';
 import { startHerald, type HeraldRoles } from '../server/herald';
 import { createLogger } from '../platform/logger';
+import { releaseTranspiler } from '../platform/transpiler';
 
 /** Runs Herald with the given roles until SIGINT/SIGTERM; a bad configuration stops it with a clear message. */
 export async function run(roles: HeraldRoles): Promise<void> {
@@ -24,6 +25,7 @@ export async function run(roles: HeraldRoles): Promise<void> {
     logger.fatal({ err: error }, 'herald failed to start');
     process.exit(error instanceof ConfigError ? 2 : 1);
   }
+  await releaseTranspiler();
   if (herald.apiUrl) console.log(`Dashboard: ${herald.apiUrl}/dashboard`);
   if (herald.apiUrl && roles.embedded) {
     console.log(`\nHerald is up: ${herald.apiUrl}  (Temporal Web UI: http://localhost:${config.temporal.devUiPort})`);
