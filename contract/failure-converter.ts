@@ -3,6 +3,7 @@
 // codec encrypts: provider error texts never reach Temporal's database in clear.
 import {
   DefaultFailureConverter,
+  type FailureConverter,
   type PayloadConverter,
   type ProtoFailure,
   type SerializationContext,
@@ -30,4 +31,4 @@ class HeraldFailureConverter extends DefaultFailureConverter {
   }
 }
 
-export const failureConverter = new HeraldFailureConverter({ encodeCommonAttributes: true });
+export const failureConverter: FailureConverter = new HeraldFailureConverter({ encodeCommonAttributes: true });
