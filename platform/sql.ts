@@ -166,6 +166,10 @@ function pglitePrepared(db: PGlite, replanEvery: number) {
     return statement;
   }
 
+  async function close(name: string): Promise<void> {
+    await db.execProtocol(Buffer.concat([serialize.close({ type: 'S', name }), serialize.sync()]), { syncToFs: false });
+  }
+
   async function execute<T>(statement: PreparedStatement, params: unknown[]): Promise<T[]> {
     const values = params.map((value, i) => {
       if (value === null || value === undefined) return null;
@@ -196,11 +200,9 @@ function pglitePrepared(db: PGlite, replanEvery: number) {
     // The same locks as PGlite's `query`: never inside another caller's open transaction, one statement at a time.
     return db._runExclusiveTransaction(() =>
       db._runExclusiveQuery(async () => {
-        const close = () =>
-          db.execProtocol(Buffer.concat([serialize.close({ type: 'S', name }), serialize.sync()]), { syncToFs: false });
         let statement = statements.get(text);
         if (statement && statement.runs >= replanEvery) {
-          await close();
+          await close(name);
           statement = undefined;
         }
         statement ??= await prepare(name, text);
@@ -210,7 +212,7 @@ function pglitePrepared(db: PGlite, replanEvery: number) {
         } catch (error) {
           if (!STATEMENT_GONE.has((error as { code?: string }).code ?? '')) throw error;
           statements.delete(text);
-          await close();
+          await close(name);
           return execute<T>(await prepare(name, text), params);
         }
       }),
