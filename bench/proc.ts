@@ -4,6 +4,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import { allProcesses, readProcStat } from '../platform/proc';
 
 let ticksPerSecond: number | undefined;
 function clockTicks(): number {
@@ -17,41 +18,19 @@ function clockTicks(): number {
   return ticksPerSecond;
 }
 
-interface Stat {
-  ppid: number;
-  /** utime + stime + cutime + cstime in clock ticks: the process's own CPU and that of children it has reaped. */
-  ticks: number;
-}
-
-function readStat(pid: number): Stat | undefined {
-  try {
-    const text = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) may contain spaces and parentheses: split after its closing parenthesis.
-    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    const n = (i: number) => Number(fields[i]);
-    return { ppid: n(1), ticks: n(11) + n(12) + n(13) + n(14) };
-  } catch {
-    return undefined; // gone
-  }
-}
-
 /** The pid and every live descendant of it. */
 export function processTree(rootPid: number): number[] {
   const children = new Map<number, number[]>();
-  for (const entry of fs.readdirSync('/proc')) {
-    const pid = Number(entry);
-    if (!Number.isInteger(pid) || pid <= 0) continue;
-    const stat = readStat(pid);
-    if (!stat) continue;
-    const list = children.get(stat.ppid) ?? [];
+  for (const { pid, ppid } of allProcesses()) {
+    const list = children.get(ppid) ?? [];
     list.push(pid);
-    children.set(stat.ppid, list);
+    children.set(ppid, list);
   }
   const tree: number[] = [];
   const queue = [rootPid];
   while (queue.length > 0) {
     const pid = queue.shift()!;
-    if (!readStat(pid)) continue;
+    if (!readProcStat(pid)) continue;
     tree.push(pid);
     queue.push(...(children.get(pid) ?? []));
   }
@@ -61,7 +40,7 @@ export function processTree(rootPid: number): number[] {
 /** CPU seconds (user + system) of these processes and the children they have reaped. */
 export function cpuSeconds(pids: number[]): number {
   let ticks = 0;
-  for (const pid of pids) ticks += readStat(pid)?.ticks ?? 0;
+  for (const pid of pids) ticks += readProcStat(pid)?.ticks ?? 0;
   return ticks / clockTicks();
 }
 

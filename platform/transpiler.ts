@@ -5,29 +5,9 @@
  * long as the process lives: ≈25 MB idling once every module is loaded. That is every start with a cold cache: the
  * first after an install or an upgrade, and every start of a container, whose temporary folder starts empty.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-
-/** This process's `esbuild` children, from /proc (Linux; none found elsewhere). */
-function esbuildChildren(): number[] {
-  let entries: string[];
-  try {
-    entries = fs.readdirSync('/proc').filter((entry) => /^\d+$/.test(entry));
-  } catch {
-    return [];
-  }
-  return entries.flatMap((entry) => {
-    try {
-      // pid (comm) state ppid …
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const match = /^\d+ \((.*)\) \S+ (\d+)/.exec(stat);
-      return match && match[1] === 'esbuild' && Number(match[2]) === process.pid ? [Number(entry)] : [];
-    } catch {
-      return [];
-    }
-  });
-}
+import { childProcesses, readProcStat } from './proc';
 
 /**
  * Stops esbuild's child process and worker thread, if tsx started them; called once Herald has started. The child is
@@ -38,9 +18,9 @@ export async function releaseTranspiler(): Promise<void> {
   const id = require.resolve('esbuild', { paths: [path.dirname(require.resolve('tsx/cjs'))] });
   const esbuild = require.cache[id]?.exports as { stop?: () => Promise<void> } | undefined;
   if (!esbuild?.stop) return;
-  const children = esbuildChildren();
+  const children = childProcesses(process.pid).flatMap((child) => (child.comm === 'esbuild' ? [child.pid] : []));
   for (const pid of children) process.kill(pid, 'SIGTERM');
-  for (let waited = 0; waited < 2_000 && children.some((pid) => fs.existsSync(`/proc/${pid}`)); waited += 20) {
+  for (let waited = 0; waited < 2_000 && children.some((pid) => readProcStat(pid)); waited += 20) {
     await sleep(20);
   }
   await esbuild.stop();
