@@ -11,6 +11,8 @@ import {
 
 /** The SDK's answer to the `__stack_trace` query when workflow stack traces are off (platform/workflow-stack-traces.ts). */
 export const STACK_TRACES_OFF = 'Workflow stack traces are not enabled on this worker';
+/** The setting that turns them on, named in that answer. */
+export const WORKFLOW_STACK_TRACES_VARIABLE = 'HERALD_WORKFLOW_STACK_TRACES';
 
 class HeraldFailureConverter extends DefaultFailureConverter {
   override errorToFailure(
@@ -23,7 +25,7 @@ class HeraldFailureConverter extends DefaultFailureConverter {
       // would read "Encoded failure". It says nothing about any notification, so it stays readable, with the way out.
       return {
         ...this.errorToFailureInner(err, payloadConverter, context),
-        message: `${STACK_TRACES_OFF}: Herald's workers run without them unless HERALD_WORKFLOW_STACK_TRACES=true`,
+        message: `${STACK_TRACES_OFF}: Herald's workers run without them unless ${WORKFLOW_STACK_TRACES_VARIABLE}=true`,
         stackTrace: '',
       };
     }

@@ -16,8 +16,9 @@
  * before any workflow thread exists.
  */
 import { isMainThread } from 'node:worker_threads';
+import { WORKFLOW_STACK_TRACES_VARIABLE } from '../contract/failure-converter';
 
-export const WORKFLOW_STACK_TRACES_VARIABLE = 'HERALD_WORKFLOW_STACK_TRACES';
+export { WORKFLOW_STACK_TRACES_VARIABLE };
 
 let preloaded = false;
 
