@@ -4,6 +4,9 @@
  * of notifications be in flight; it waits for them to finish; and a canceled run starts no further page.
  */
 import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { temporal } from '@temporalio/proto';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
@@ -12,6 +15,9 @@ import { createTimeSkippingTemporal } from '../test/support/temporal';
 import {
   CAMPAIGN_RUN_WORKFLOW,
   campaignRunStateQuery,
+  DEFAULT_MAX_IN_FLIGHT,
+  DEFAULT_PAGE_SIZE,
+  LEGACY_DEFAULT_MAX_IN_FLIGHT,
   type CampaignRunInput,
   type CampaignRunResult,
 } from '../contract/workflows/campaign.definitions';
@@ -141,6 +147,42 @@ describe('campaignRun workflow', () => {
     // In flight at the start of each page, plus the page itself, stays within maxInFlight.
     expect(Math.max(...fake.windows)).toBeLessThanOrEqual(25);
     expect(fake.counts()).toEqual({ started: 95, finished: 95 });
+  });
+
+  it('without pacing, keeps at most the default window of 300 in flight', async () => {
+    expect(DEFAULT_MAX_IN_FLIGHT).toBe(300);
+    const fake = fakeRun(users(1_000), { finishPerPoll: 40 });
+    const result = await withWorker(fake.activities, async (taskQueue) => {
+      const handle = await start(taskQueue, {});
+      return (await handle.result()) as CampaignRunResult;
+    });
+    expect(result.outcome).toBe('completed');
+    expect(result.state?.accepted).toBe(1_000);
+    expect(fake.windows).toHaveLength(Math.ceil(1_000 / DEFAULT_PAGE_SIZE) + 1);
+    // The old default (500) would have handed out the second page with up to 250 still in flight.
+    expect(Math.max(...fake.windows)).toBeLessThanOrEqual(DEFAULT_MAX_IN_FLIGHT);
+    expect(Math.max(...fake.windows)).toBeGreaterThan(DEFAULT_PAGE_SIZE);
+  });
+
+  it('an execution begun under the old default window (500) replays with it', async () => {
+    // Recorded by scripts/record-replay-fixture.ts before the default became 300: continued with no pacing, the run
+    // found 200 in flight and handed out a page at once (200 + 250 ≤ 500). With 300 it would wait (a timer), which
+    // is a different command: without patched() this replay fails.
+    const json = JSON.parse(
+      fs.readFileSync(path.join(__dirname, 'fixtures', 'campaign-run-continued.history.json'), 'utf8'),
+    );
+    const history = temporal.api.history.v1.History.fromObject(json);
+    const scheduled = (history.events ?? [])
+      .map(
+        (e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? (e.timerStartedEventAttributes && 'timer'),
+      )
+      .filter(Boolean);
+    expect(scheduled.slice(0, 2)).toEqual(['campaignRunProgress', 'startCampaignPage']);
+    expect(LEGACY_DEFAULT_MAX_IN_FLIGHT).toBeGreaterThanOrEqual(200 + DEFAULT_PAGE_SIZE);
+    expect(DEFAULT_MAX_IN_FLIGHT).toBeLessThan(200 + DEFAULT_PAGE_SIZE);
+    await expect(
+      Worker.runReplayHistory({ workflowBundle: bundle, replayName: 'campaign-run-continued' }, history),
+    ).resolves.toBeUndefined();
   });
 
   it('an audience that is a multiple of the page ends on an empty page; an empty audience completes at once', async () => {

@@ -2,6 +2,7 @@ import {
   CancellationScope,
   continueAsNew,
   isCancellation,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -13,6 +14,8 @@ import {
   campaignRunStateQuery,
   DEFAULT_MAX_IN_FLIGHT,
   DEFAULT_PAGE_SIZE,
+  DEFAULT_WINDOW_PATCH,
+  LEGACY_DEFAULT_MAX_IN_FLIGHT,
   type CampaignRunInput,
   type CampaignRunResult,
   type CampaignRunState,
@@ -69,7 +72,9 @@ async function waitUntil(runId: string, ready: (p: CampaignRunProgress) => boole
 export async function campaignRun(input: CampaignRunInput): Promise<CampaignRunResult> {
   const runId = workflowInfo().workflowId;
   const pageSize = input.pacing?.pageSize ?? DEFAULT_PAGE_SIZE;
-  const maxInFlight = Math.max(input.pacing?.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT, pageSize);
+  // An execution that began under the old default keeps it when replayed (workflows/fixtures/campaign-run-continued).
+  const defaultWindow = () => (patched(DEFAULT_WINDOW_PATCH) ? DEFAULT_MAX_IN_FLIGHT : LEGACY_DEFAULT_MAX_IN_FLIGHT);
+  const maxInFlight = Math.max(input.pacing?.maxInFlight ?? defaultWindow(), pageSize);
   let state: CampaignRunState | null = input.state ?? null;
   setHandler(campaignRunStateQuery, () => state);
 
