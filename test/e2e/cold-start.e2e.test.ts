@@ -30,11 +30,7 @@ afterAll(async () => {
 
 it('leaves no esbuild process behind once started with a cold transpile cache', async () => {
   child = setup.start();
-  await until(
-    'Herald to be ready',
-    async () => ((await fetch(`${setup.baseUrl}/readyz`)).status === 200 ? true : undefined),
-    { timeoutMs: 120_000, retryOn: () => true },
-  );
+  await setup.waitReady(120_000);
   // It did transpile: tsx wrote its cache into the empty temporary folder.
   expect(fs.readdirSync(tmp).some((entry) => entry.startsWith('tsx-'))).toBe(true);
   // The dev server is the one child left (the release happens before the start-up banner, which follows readiness).

@@ -14,7 +14,6 @@ const HELD = 3;
 
 let setup: NpmStartSetup;
 let child: ChildProcess | undefined;
-let baseUrl: string;
 const api: NpmStartSetup['api'] = (...args) => setup.api(...args);
 const startHerald = () => setup.start();
 const twilio = () => setup.twilio;
@@ -23,20 +22,10 @@ function killEverything(proc: ChildProcess): void {
   process.kill(-proc.pid!, 'SIGKILL');
 }
 
-async function waitReady(): Promise<void> {
-  await until(
-    'Herald to be ready',
-    async () => {
-      const response = await fetch(`${baseUrl}/readyz`);
-      return response.status === 200 ? true : undefined;
-    },
-    { timeoutMs: 90_000, retryOn: () => true },
-  );
-}
+const waitReady = () => setup.waitReady();
 
 beforeAll(async () => {
   setup = await setUpNpmStart('crash', 'crash-test-api-key-0123456789');
-  ({ baseUrl } = setup);
 });
 
 afterAll(async () => {

@@ -13,14 +13,6 @@ const EVENTS = 12;
 let setup: NpmStartSetup;
 let child: ChildProcess | undefined;
 
-async function waitReady(): Promise<void> {
-  await until(
-    'Herald to be ready',
-    async () => ((await fetch(`${setup.baseUrl}/readyz`)).status === 200 ? true : undefined),
-    { timeoutMs: 90_000, retryOn: () => true },
-  );
-}
-
 beforeAll(async () => {
   setup = await setUpNpmStart('digest-crash', 'digest-crash-api-key-0123456789');
 });
@@ -31,7 +23,7 @@ afterAll(async () => {
 
 it('after kill -9 while a batch is open, a restart sends one digest with every event', async () => {
   child = setup.start();
-  await waitReady();
+  await setup.waitReady();
   expect((await setup.api('PUT', '/v1/users/batch-user', { phone: '+14155550123' })).status).toBe(201);
   expect(
     (
@@ -58,7 +50,7 @@ it('after kill -9 while a batch is open, a restart sends one digest with every e
   expect(setup.twilio.sent).toHaveLength(0);
 
   child = setup.start();
-  await waitReady();
+  await setup.waitReady();
   const events = await until(
     'every event to be digested',
     async () => {

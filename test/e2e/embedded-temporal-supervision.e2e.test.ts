@@ -36,11 +36,7 @@ afterAll(async () => {
 });
 
 it('after kill -9 of the embedded Temporal dev server, Herald restarts it and delivers accepted, scheduled and new notifications once', async () => {
-  await until(
-    () => `Herald to be ready (log: ${heraldLog().slice(-2000)})`,
-    async () => ((await fetch(`${baseUrl}/readyz`)).status === 200 ? true : undefined),
-    { timeoutMs: 120_000, retryOn: () => true },
-  );
+  await setup.waitReady(120_000);
   expect((await api('PUT', '/v1/users/sup-user', { phone: '+14155550123' })).status).toBe(201);
   expect((await api('PUT', '/v1/templates/ping', { channels: { sms: { body: 'ping {{ n }}' } } })).status).toBe(201);
 

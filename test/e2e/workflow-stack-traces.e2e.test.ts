@@ -22,11 +22,7 @@ let connection: Connection | undefined;
 
 async function startHerald(): Promise<void> {
   child = setup.start();
-  await until(
-    'Herald to be ready',
-    async () => ((await fetch(`${setup.baseUrl}/readyz`)).status === 200 ? true : undefined),
-    { timeoutMs: 90_000, retryOn: () => true },
-  );
+  await setup.waitReady();
 }
 
 async function stopHerald(): Promise<void> {

@@ -12,6 +12,7 @@ import { unusedPort } from '../fakes/http-fake-server';
 import { TwilioFake } from '../fakes/twilio.fake';
 import { createTestDatabase, type TestDatabase } from './database';
 import { npmScriptCommand } from './npm-script';
+import { until } from './until';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -23,6 +24,8 @@ export interface NpmStartSetup {
   env: Record<string, string>;
   /** Starts `npm start` (again, on the same data folder). */
   start(): ChildProcess;
+  /** Waits until /readyz answers 200 (the log's tail in the message if it never does). */
+  waitReady(timeoutMs?: number): Promise<void>;
   /** Calls the API with the setup's key; returns status and parsed JSON. */
   api(method: string, route: string, body?: unknown, headers?: Record<string, string>): Promise<ApiAnswer>;
   log(): string;
@@ -57,6 +60,7 @@ export async function setUpNpmStart(name: string, apiKey: string, logLevel = 'wa
     ...(database?.url ? { DATABASE_URL: database.url } : {}),
   };
   const logFile = path.join(dataDir, 'herald.log');
+  const log = () => (fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8') : '');
   return {
     dataDir,
     baseUrl,
@@ -74,6 +78,13 @@ export async function setUpNpmStart(name: string, apiKey: string, logLevel = 'wa
       fs.closeSync(log);
       return proc;
     },
+    async waitReady(timeoutMs = 90_000) {
+      await until(
+        () => `Herald to be ready (log: ${log().slice(-2000)})`,
+        async () => ((await fetch(`${baseUrl}/readyz`)).status === 200 ? true : undefined),
+        { timeoutMs, retryOn: () => true },
+      );
+    },
     async api(method, route, body, headers = {}) {
       const response = await fetch(`${baseUrl}${route}`, {
         method,
@@ -83,7 +94,7 @@ export async function setUpNpmStart(name: string, apiKey: string, logLevel = 'wa
       const text = await response.text();
       return { status: response.status, body: text ? JSON.parse(text) : undefined };
     },
-    log: () => (fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8') : ''),
+    log,
     async cleanup(proc, graceMs = 20_000) {
       if (proc && proc.exitCode === null && proc.signalCode === null) {
         const exited = new Promise((resolve) => proc.once('exit', resolve));
