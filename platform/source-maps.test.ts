@@ -1,11 +1,12 @@
 /**
  * Herald's processes run without source maps unless started with `--enable-source-maps` (platform/source-maps.ts).
- * Each case runs node as the npm scripts do (`--require tsx/cjs`, then the preload) and asks node's own source-map
+ * Each case runs node as `npm start` does (package.json's own line) and asks node's own source-map
  * cache (`module.findSourceMap`) what it kept, and where a stack frame of a Herald file points.
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { npmScriptCommand } from '../test/support/npm-script';
 import { sourceMapsRequested } from './source-maps';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -20,10 +21,17 @@ interface Probe {
 }
 
 /**
- * Runs node with `requires` preloaded, as the npm scripts do, on a probe that loads a dependency and a Herald module
- * in the main thread and in a worker thread (the SDK's workflow thread is one), and reports what node kept.
+ * Runs node as `npm start` does (package.json's line: its environment, V8 flags and preloads; `withPreload: false`
+ * drops scripts/preload.ts) on a probe that loads a dependency and a Herald module in the main thread and in a worker
+ * thread (the SDK's workflow thread is one), and reports what node kept.
  */
-function run(requires: string[], env: NodeJS.ProcessEnv = {}) {
+function run({ withPreload = true, env = {} }: { withPreload?: boolean; env?: Record<string, string> } = {}) {
+  const command = npmScriptCommand('start');
+  // Everything before the script itself, without the preload if asked.
+  const flags = command.nodeArgs
+    .slice(0, -1)
+    .filter((arg, i, all) => withPreload || (arg !== './scripts/preload.ts' && all[i + 1] !== './scripts/preload.ts'));
+  if (withPreload) expect(flags).toContain('./scripts/preload.ts');
   const script = path.join(ROOT, 'dist', `source-maps-probe-${process.pid}.js`);
   fs.mkdirSync(path.dirname(script), { recursive: true });
   fs.writeFileSync(
@@ -48,9 +56,9 @@ if (isMainThread) {
 `,
   );
   try {
-    const out = execFileSync(process.execPath, [...requires.flatMap((r) => ['--require', r]), script], {
+    const out = execFileSync(process.execPath, [...flags, script], {
       cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', ...env },
+      env: { PATH: process.env.PATH ?? '', ...command.env, ...env },
       encoding: 'utf8',
     });
     return JSON.parse(out.trim().split('\n').at(-1)!) as Record<'main' | 'worker', Probe>;
@@ -70,7 +78,7 @@ jest.setTimeout(60_000);
 
 describe('source maps in Herald processes', () => {
   it('are off in the main thread and in worker threads: no map kept, a frame still names the function and the file', () => {
-    const result = run(['tsx/cjs', './scripts/preload.ts']);
+    const result = run();
     for (const thread of [result.main, result.worker]) {
       expect(thread.dependency).toBe(false);
       expect(thread.own).toBe(false);
@@ -80,7 +88,7 @@ describe('source maps in Herald processes', () => {
   });
 
   it('without the preload, tsx makes node keep every map (what the preload saves)', () => {
-    const result = run(['tsx/cjs']);
+    const result = run({ withPreload: false });
     for (const thread of [result.main, result.worker]) {
       expect(thread.dependency).toBe(true);
       expect(thread.own).toBe(true);
@@ -88,7 +96,7 @@ describe('source maps in Herald processes', () => {
   });
 
   it('a process started with --enable-source-maps keeps them, and its frames point at the TypeScript line', () => {
-    const result = run(['tsx/cjs', './scripts/preload.ts'], { NODE_OPTIONS: '--enable-source-maps' });
+    const result = run({ env: { NODE_OPTIONS: '--enable-source-maps' } });
     for (const thread of [result.main, result.worker]) {
       expect(thread.own).toBe(true);
       expect(thread.at).toContain(`npm-script.ts:${throwingLine}:`);
