@@ -73,8 +73,10 @@ export async function campaignRun(input: CampaignRunInput): Promise<CampaignRunR
   const runId = workflowInfo().workflowId;
   const pageSize = input.pacing?.pageSize ?? DEFAULT_PAGE_SIZE;
   // An execution that began under the old default keeps it when replayed (workflows/fixtures/campaign-run-continued).
-  const defaultWindow = () => (patched(DEFAULT_WINDOW_PATCH) ? DEFAULT_MAX_IN_FLIGHT : LEGACY_DEFAULT_MAX_IN_FLIGHT);
-  const maxInFlight = Math.max(input.pacing?.maxInFlight ?? defaultWindow(), pageSize);
+  const maxInFlight = Math.max(
+    input.pacing?.maxInFlight ?? (patched(DEFAULT_WINDOW_PATCH) ? DEFAULT_MAX_IN_FLIGHT : LEGACY_DEFAULT_MAX_IN_FLIGHT),
+    pageSize,
+  );
   let state: CampaignRunState | null = input.state ?? null;
   setHandler(campaignRunStateQuery, () => state);
 
