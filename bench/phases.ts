@@ -13,6 +13,7 @@ import { baselineActivities } from './baseline.activities';
 import type { DeliveryCounter } from './deliveries';
 import type { HeraldProcess } from './herald-process';
 import { executionsStartedBetween, workflowCost } from './history';
+import { persistencePerUnit, readPersistenceCounts, type PersistenceCounts } from './server-metrics';
 import { closedLoop, openLoop, summarise, type LoadResult, type Operation } from './load';
 import { cpuSeconds, treeCpuSeconds } from './proc';
 
@@ -31,6 +32,31 @@ export interface CpuProbe {
   temporalPid: number;
   heraldPids?: number[];
   postgres?: PostgresProbe;
+  /** The Temporal server's Prometheus endpoint (bench/server-metrics.ts). */
+  metricsUrl?: string;
+}
+
+/**
+ * The Temporal server's database requests (execution store and visibility) per unit between two readings: the total
+ * (a number, so `--runs` takes its median) and per operation (an object: the last run's).
+ */
+function temporalDbRequests<U extends string>(
+  unit: U,
+  before: PersistenceCounts | undefined,
+  after: PersistenceCounts | undefined,
+  units: number,
+) {
+  const per = before && after ? persistencePerUnit(before, after, units) : null;
+  return {
+    [`temporalDbRequests${unit}`]: per?.total ?? null,
+    [`temporalDbRequestsByOperation${unit}`]: per?.byOperation ?? null,
+  } as Record<`temporalDbRequests${U}`, number | null> &
+    Record<`temporalDbRequestsByOperation${U}`, Record<string, number> | null>;
+}
+
+/** The server's persistence counters now, or nothing when the endpoint is not known or does not answer. */
+async function persistenceNow(probe: CpuProbe): Promise<PersistenceCounts | undefined> {
+  return probe.metricsUrl ? readPersistenceCounts(probe.metricsUrl).catch(() => undefined) : undefined;
 }
 
 interface CpuReading {
@@ -131,9 +157,11 @@ export async function baselinePhase(
     });
     return { ok: true, totalMs: performance.now() - t0 };
   };
+  const serverBefore = await persistenceNow(probe);
   const cpu = windowCpu(probe);
   const result = await closedLoop(operation, { ...load, ...cpu });
   const used = await cpu.result();
+  const serverAfter = await persistenceNow(probe);
   const summary = summarise(result);
   const n = summary.completedInWindow;
   const cost = await workflowCost(
@@ -151,6 +179,8 @@ export async function baselinePhase(
     benchCpuMsPerWorkflow: perEach(used.bench * 1000, n),
     stateTransitionsPerWorkflow: cost.byType[workflow]?.stateTransitionsEach ?? null,
     historyEventsPerWorkflow: cost.byType[workflow]?.historyEventsEach ?? null,
+    // Every workflow the loop started ran to completion before it ended (warm-up included).
+    ...temporalDbRequests('PerWorkflow', serverBefore, serverAfter, ids.length),
     errors: summary.errors,
   };
 }
@@ -334,6 +364,7 @@ export async function heraldPhase(
   const duplicatesBefore = counter.duplicates();
   if (probe.postgres) await sleep(POSTGRES_STATS_SETTLE_MS);
   const dbBefore = await probe.postgres?.stats();
+  const serverBefore = await persistenceNow(probe);
   const from = new Date();
   const cpu = windowCpu(probe);
   const result: LoadResult = await closedLoop(notificationOperation(herald, counter, setup, accepted), {
@@ -346,6 +377,7 @@ export async function heraldPhase(
   else await sleep(2000); // visibility records of the last executions
   const to = new Date();
   const dbAfter = await probe.postgres?.stats();
+  const serverAfter = await persistenceNow(probe);
   counter.trim();
   const summary = summarise(result);
   const n = summary.completedInWindow;
@@ -367,6 +399,7 @@ export async function heraldPhase(
     stateTransitionsPerNotification: perEach(cost.stateTransitions, notifications),
     historyEventsPerNotification: perEach(cost.historyEvents, notifications),
     workflowTypes: cost.byType,
+    ...temporalDbRequests('PerNotification', serverBefore, serverAfter, notifications),
     dbTransactionsPerNotification:
       dbBefore && dbAfter ? perEach(dbAfter.transactions - dbBefore.transactions, notifications) : null,
     dbRowsWrittenPerNotification:
@@ -410,7 +443,7 @@ export async function campaignPhase(
   counter: DeliveryCounter,
   recipients: number,
   pacing: { pageSize?: number; maxInFlight?: number },
-  probe: CpuProbe,
+  probe: CpuProbe & { connection: Connection },
 ) {
   const tag = randomBytes(3).toString('hex');
   const template = await herald.api('PUT', `/v1/templates/bench-campaign-${tag}`, {
@@ -438,7 +471,9 @@ export async function campaignPhase(
   expectStatus('POST campaign', campaign, 201);
   const id = String(campaign.body.id);
   const duplicatesBefore = counter.duplicates();
+  const serverBefore = await persistenceNow(probe);
   const cpuBefore = readCpu(probe, []);
+  const from = new Date();
   const t0 = performance.now();
   expectStatus('trigger', await herald.api('POST', `/v1/campaigns/${id}/trigger`), 202, 200);
   const deadline = Date.now() + Math.max(180_000, recipients * 300);
@@ -469,9 +504,17 @@ export async function campaignPhase(
   }
   const wallSeconds = (performance.now() - t0) / 1000;
   const cpuAfter = readCpu(probe, []);
-  await sleep(1000); // the last provider calls' answers
+  await sleep(2000); // the last provider calls' answers, and the visibility records of the last executions
   counter.trim();
   const seconds = (Date.parse(run.completedAt) - Date.parse(run.startedAt)) / 1000;
+  // Every execution the run caused (its own continued-as-new runs and schedule included), per recipient.
+  const cost = await workflowCost(
+    probe.connection,
+    'default',
+    await executionsStartedBetween(probe.connection, 'default', from, new Date()),
+  );
+  const delivered = Number(run.delivered ?? 0);
+  const serverAfter = await persistenceNow(probe);
   return {
     recipients,
     status: timedOut ? `timed out after ${Math.round(wallSeconds)} s (canceled)` : String(run.status),
@@ -486,10 +529,15 @@ export async function campaignPhase(
     runSeconds: Number.isFinite(seconds) ? round1(seconds) : null,
     /** Trigger → completed as this client saw it (includes the schedule's start and the last progress poll). */
     wallSeconds: round1(wallSeconds),
-    delivered: Number(run.delivered ?? 0),
-    errors: recipients - Number(run.delivered ?? 0),
+    delivered,
+    errors: recipients - delivered,
     duplicateSends: counter.duplicates() - duplicatesBefore,
-    heraldCpuMsPerRecipient: perEach((cpuAfter.herald - cpuBefore.herald) * 1000, Number(run.delivered ?? 0)),
-    temporalCpuMsPerRecipient: perEach((cpuAfter.temporal - cpuBefore.temporal) * 1000, Number(run.delivered ?? 0)),
+    heraldCpuMsPerRecipient: perEach((cpuAfter.herald - cpuBefore.herald) * 1000, delivered),
+    temporalCpuMsPerRecipient: perEach((cpuAfter.temporal - cpuBefore.temporal) * 1000, delivered),
+    benchCpuMsPerRecipient: perEach((cpuAfter.bench - cpuBefore.bench) * 1000, delivered),
+    stateTransitionsPerRecipient: perEach(cost.stateTransitions, delivered),
+    historyEventsPerRecipient: perEach(cost.historyEvents, delivered),
+    workflowTypes: cost.byType,
+    ...temporalDbRequests('PerRecipient', serverBefore, serverAfter, delivered),
   };
 }

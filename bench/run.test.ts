@@ -47,6 +47,9 @@ it('runs B1 and Herald end to end and prints one BENCH_RESULT line with every fi
   expect(result.config).toMatchObject({ db, targets: 4, concurrency: 2, phases: ['b1', 'herald'] });
   expect(result.b1.completedInWindow).toBeGreaterThan(0);
   expect(result.b1.stateTransitionsPerWorkflow).toBeGreaterThan(0);
+  // The server's own counters: one execution created per workflow the loop ran, and visibility rows for it.
+  expect(result.b1.temporalDbRequestsPerWorkflow).toBeGreaterThan(0);
+  expect(result.b1.temporalDbRequestsByOperationPerWorkflow.CreateWorkflowExecution).toBeCloseTo(1, 0);
 
   const herald = result.herald;
   expect(herald.notificationsAccepted).toBeGreaterThan(0);
@@ -58,6 +61,11 @@ it('runs B1 and Herald end to end and prints one BENCH_RESULT line with every fi
   expect(herald.workflowExecutionsPerNotification).toBeGreaterThanOrEqual(1);
   expect(herald.stateTransitionsPerNotification).toBeGreaterThan(0);
   expect(herald.historyEventsPerNotification).toBeGreaterThan(0);
+  expect(herald.temporalDbRequestsPerNotification).toBeGreaterThan(0);
+  expect(herald.temporalDbRequestsByOperationPerNotification).toMatchObject({
+    CreateWorkflowExecution: expect.closeTo(1, 0),
+    'visibility:RecordWorkflowExecutionStarted': expect.closeTo(1, 0),
+  });
   for (const key of [
     'ratePerSecond',
     'heraldOverB1',

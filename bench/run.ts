@@ -135,7 +135,7 @@ type RunResult = Record<string, Record<string, unknown> | undefined>;
 async function oneRun(
   run: number,
   opts: Options,
-  temporal: { address: string; pid: number; connection: Connection },
+  temporal: { address: string; pid: number; connection: Connection; metricsUrl: string },
   tmp: string,
 ): Promise<RunResult> {
   const result: RunResult = {};
@@ -147,17 +147,18 @@ async function oneRun(
   const log = (message: string) =>
     console.error(`bench [run ${run}, ${((performance.now() - began) / 1000).toFixed(0)} s] ${message}`);
 
+  const temporalProbe = { temporalPid: temporal.pid, metricsUrl: temporal.metricsUrl };
   if (opts.only.has('b0') || opts.only.has('b1')) {
     log('B0/B1: starting the baseline worker');
     const baseline = await startBaseline(temporal.address, temporal.connection);
     try {
       if (opts.only.has('b0')) {
         log('B0: empty workflow');
-        result.b0 = await baselinePhase(baseline, 'benchEmpty', load, { temporalPid: temporal.pid });
+        result.b0 = await baselinePhase(baseline, 'benchEmpty', load, temporalProbe);
       }
       if (opts.only.has('b1')) {
         log('B1: one no-op activity');
-        result.b1 = await baselinePhase(baseline, 'benchOneActivity', load, { temporalPid: temporal.pid });
+        result.b1 = await baselinePhase(baseline, 'benchOneActivity', load, temporalProbe);
       }
     } finally {
       await baseline.stop();
@@ -204,7 +205,7 @@ async function oneRun(
     // From here on: what it holds while working, without the start-up (workflow bundling) peak.
     const rssUnderLoad = watchPeakRss(() => herald.pids);
     cleanupsOfRun.push(async () => rssUnderLoad.stop());
-    const probe = { temporalPid: temporal.pid, heraldPids: herald.pids, postgres, connection: temporal.connection };
+    const probe = { ...temporalProbe, heraldPids: herald.pids, postgres, connection: temporal.connection };
 
     if (opts.only.has('herald')) {
       log(`Herald: ${opts.users} users with ${opts.targets} target(s) each`);
@@ -286,10 +287,12 @@ function table(opts: Options, result: RunResult, context: Record<string, unknown
   add('B0 empty workflows/s', 'b0', 'ratePerSecond');
   add('B0 Temporal CPU ms/workflow', 'b0', 'temporalCpuMsPerWorkflow');
   add('B0 state transitions/workflow', 'b0', 'stateTransitionsPerWorkflow');
+  add('B0 Temporal DB requests/workflow', 'b0', 'temporalDbRequestsPerWorkflow');
   add('B1 one-activity workflows/s', 'b1', 'ratePerSecond');
   add('B1 Temporal CPU ms/workflow', 'b1', 'temporalCpuMsPerWorkflow');
   add('B1 bench worker+client CPU ms/workflow', 'b1', 'benchCpuMsPerWorkflow');
   add('B1 state transitions/workflow', 'b1', 'stateTransitionsPerWorkflow');
+  add('B1 Temporal DB requests/workflow', 'b1', 'temporalDbRequestsPerWorkflow');
   add('Herald notifications/s (closed loop)', 'herald', 'ratePerSecond');
   add('Herald ÷ B1', 'herald', 'heraldOverB1', '≥ 0.5');
   add('accept (POST→202) p50 ms', 'herald', 'acceptP50Ms');
@@ -307,6 +310,7 @@ function table(opts: Options, result: RunResult, context: Record<string, unknown
     opts.targets === 4 ? '≤ 14' : '≤ 8',
   );
   add('history events/notification', 'herald', 'historyEventsPerNotification');
+  add('Temporal DB requests/notification', 'herald', 'temporalDbRequestsPerNotification');
   add('DB transactions/notification', 'herald', 'dbTransactionsPerNotification');
   add('DB rows written/notification', 'herald', 'dbRowsWrittenPerNotification');
   add('notifications accepted', 'herald', 'notificationsAccepted');
@@ -319,6 +323,10 @@ function table(opts: Options, result: RunResult, context: Record<string, unknown
   add('half load: errors', 'halfLoad', 'errors', '0');
   add('campaign recipients/s', 'campaign', 'recipientsPerSecond', embedded ? '≥ 50' : undefined);
   add('campaign Herald CPU ms/recipient', 'campaign', 'heraldCpuMsPerRecipient');
+  add('campaign Temporal CPU ms/recipient', 'campaign', 'temporalCpuMsPerRecipient');
+  add('campaign bench CPU ms/recipient', 'campaign', 'benchCpuMsPerRecipient');
+  add('campaign state transitions/recipient', 'campaign', 'stateTransitionsPerRecipient');
+  add('campaign Temporal DB requests/recipient', 'campaign', 'temporalDbRequestsPerRecipient');
   add('campaign errors', 'campaign', 'errors', '0');
   add('campaign duplicate sends', 'campaign', 'duplicateSends', '0');
   add('campaign phase failed', 'campaign', 'error');
@@ -373,11 +381,14 @@ async function main() {
   });
   console.error('bench: starting the Temporal dev server (as the embedded one is configured)');
   const temporalDir = path.join(tmp, 'temporal');
+  const metricsPort = await unusedPort();
   const server = await startDevServer({
     dataDir: temporalDir,
     port: await unusedPort(),
     uiPort: await unusedPort(),
+    metricsPort,
   });
+  const metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
   const temporalPid = Number(fs.readFileSync(path.join(temporalDir, 'temporal.pid'), 'utf8'));
   killAtExit(temporalPid);
   onCleanup('Temporal dev server', () => server.stop());
@@ -386,7 +397,7 @@ async function main() {
 
   const runs: RunResult[] = [];
   for (let run = 1; run <= opts.runs; run++) {
-    runs.push(await oneRun(run, opts, { address: server.address, pid: temporalPid, connection }, tmp));
+    runs.push(await oneRun(run, opts, { address: server.address, pid: temporalPid, connection, metricsUrl }, tmp));
   }
   const combined = combine(runs);
   console.log(table(opts, combined, context));

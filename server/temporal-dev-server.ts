@@ -38,6 +38,8 @@ export interface DevServerOptions {
   logger?: Logger;
   /** The Web UI decodes payloads through this codec server (Herald's `<public URL>/codec`). */
   uiCodecEndpoint?: string;
+  /** Serve the server's own Prometheus metrics on 127.0.0.1:<port>/metrics (the benchmark reads them). Off by default. */
+  metricsPort?: number;
   supervision?: SupervisionOptions;
   /** Every change of state (running → restarting → running, or failed). */
   onStateChange?: (status: DevServerStatus) => void;
@@ -165,6 +167,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     '--log-level',
     'warn',
     ...(options.uiCodecEndpoint ? ['--ui-codec-endpoint', options.uiCodecEndpoint] : []),
+    ...(options.metricsPort !== undefined ? ['--metrics-port', String(options.metricsPort)] : []),
   ];
   const address = `127.0.0.1:${port}`;
 
