@@ -7,6 +7,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import { parsePersistenceCounts } from '../bench/server-metrics';
 import { unusedPort } from '../test/fakes/http-fake-server';
 import { until } from '../test/support/until';
 import { startDevServer, type DevServer, type DevServerStatus } from './temporal-dev-server';
@@ -63,6 +65,54 @@ it('after kill -9 of the dev server, starts it again on the same data and addres
     // The same data, at the same address, through the connection made before the kill.
     const description = await client.workflow.getHandle('survives-a-restart').describe();
     expect(description.status.name).toBe('RUNNING');
+  } finally {
+    await connection.close();
+  }
+});
+
+it('caches its search attributes as a production server does: running workflows reads no cluster metadata', async () => {
+  const metricsPort = await unusedPort();
+  server = await startDevServer({ dataDir, port: await unusedPort(), uiPort: await unusedPort(), metricsPort });
+  const counts = async () =>
+    parsePersistenceCounts(await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text());
+  const connection = await Connection.connect({ address: server.address });
+  try {
+    const client = new Client({ connection });
+    const service = connection.workflowService;
+    // A workflow that completes in its first task, run by hand: start it, take its task, answer "completed".
+    const runOne = async (i: number) => {
+      await client.workflow.start('completesAtOnce', { taskQueue: 'by-hand', workflowId: `sa-${i}` });
+      const task = await connection.withDeadline(Date.now() + 30_000, () =>
+        service.pollWorkflowTaskQueue({ namespace: 'default', taskQueue: { name: 'by-hand' }, identity: 'test' }),
+      );
+      await service.respondWorkflowTaskCompleted({
+        namespace: 'default',
+        taskToken: task.taskToken,
+        identity: 'test',
+        commands: [
+          {
+            commandType: temporal.api.enums.v1.CommandType.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION,
+            completeWorkflowExecutionCommandAttributes: {},
+          },
+        ],
+      });
+    };
+    await runOne(0);
+    const closed = (c: Record<string, number>) => c['visibility:RecordWorkflowExecutionClosed'] ?? 0;
+    const before = await until('the first workflow to be recorded closed', async () => {
+      const c = await counts();
+      return closed(c) >= 1 ? c : undefined;
+    });
+    for (let i = 1; i <= 10; i++) await runOne(i);
+    // The server publishes its counters every second or so: wait until the ten closes are in them.
+    const after = await until('the ten workflows to be recorded closed', async () => {
+      const c = await counts();
+      return closed(c) - closed(before) >= 10 ? c : undefined;
+    });
+    // Without the cache, recording a workflow's start, first task and close for the Web UI's list reads the search
+    // attributes from the database: ≈30 reads here. A cache refresh may fall inside the loop.
+    const reads = (c: Record<string, number>) => c.GetCurrentClusterMetadata ?? 0;
+    expect(reads(after) - reads(before)).toBeLessThanOrEqual(2);
   } finally {
     await connection.close();
   }

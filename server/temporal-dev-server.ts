@@ -166,6 +166,10 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     namespace,
     '--log-level',
     'warn',
+    // The dev server reads the search attributes from its database on every use unless told otherwise (so a test
+    // sees a new one at once): five reads per workflow. A production server caches them; so does Herald's.
+    '--dynamic-config-value',
+    'system.forceSearchAttributesCacheRefreshOnRead=false',
     ...(options.uiCodecEndpoint ? ['--ui-codec-endpoint', options.uiCodecEndpoint] : []),
     ...(options.metricsPort !== undefined ? ['--metrics-port', String(options.metricsPort)] : []),
   ];
