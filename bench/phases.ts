@@ -54,6 +54,9 @@ function temporalDbRequests<U extends string>(
     Record<`temporalDbRequestsByOperation${U}`, Record<string, number> | null>;
 }
 
+/** The server publishes its counters about once a second: a reading waits this long after the work it counts. */
+const SERVER_COUNTERS_SETTLE_MS = 2000;
+
 /** The server's persistence counters now, or nothing when the endpoint is not known or does not answer. */
 async function persistenceNow(probe: CpuProbe): Promise<PersistenceCounts | undefined> {
   return probe.metricsUrl ? readPersistenceCounts(probe.metricsUrl).catch(() => undefined) : undefined;
@@ -161,6 +164,7 @@ export async function baselinePhase(
   const cpu = windowCpu(probe);
   const result = await closedLoop(operation, { ...load, ...cpu });
   const used = await cpu.result();
+  await sleep(SERVER_COUNTERS_SETTLE_MS);
   const serverAfter = await persistenceNow(probe);
   const summary = summarise(result);
   const n = summary.completedInWindow;
@@ -374,7 +378,7 @@ export async function heraldPhase(
   const used = await cpu.result();
   const statuses = await finalStatuses(herald, accepted);
   if (probe.postgres) await sleep(POSTGRES_STATS_SETTLE_MS);
-  else await sleep(2000); // visibility records of the last executions
+  else await sleep(SERVER_COUNTERS_SETTLE_MS); // visibility records of the last executions, and the server's counters
   const to = new Date();
   const dbAfter = await probe.postgres?.stats();
   const serverAfter = await persistenceNow(probe);
@@ -504,7 +508,8 @@ export async function campaignPhase(
   }
   const wallSeconds = (performance.now() - t0) / 1000;
   const cpuAfter = readCpu(probe, []);
-  await sleep(2000); // the last provider calls' answers, and the visibility records of the last executions
+  // The last provider calls' answers, the visibility records of the last executions, and the server's counters.
+  await sleep(SERVER_COUNTERS_SETTLE_MS);
   counter.trim();
   const seconds = (Date.parse(run.completedAt) - Date.parse(run.startedAt)) / 1000;
   // Every execution the run caused (its own continued-as-new runs and schedule included), per recipient.
