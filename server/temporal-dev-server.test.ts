@@ -142,6 +142,15 @@ it('gives up with a clear error when the server dies again right after each rest
   expect(server.status().detail).toBe(fatal!.message);
 });
 
+it('when it cannot start, says why in its own words', async () => {
+  // A port Herald does not check for itself (the server's metrics), taken: the server exits at once.
+  const metricsPort = await unusedPort();
+  blocker = takePort(metricsPort);
+  await expect(
+    startDevServer({ dataDir, port: await unusedPort(), uiPort: await unusedPort(), metricsPort }),
+  ).rejects.toThrow(/temporal server exited; see .*temporal\.log \(it ends with: .*address already in use/);
+});
+
 it('refuses to start on a port already in use, naming the variable', async () => {
   const port = await unusedPort();
   blocker = takePort(port);

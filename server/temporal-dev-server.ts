@@ -127,6 +127,12 @@ function lastLogLines(logPath: string, count = 3): string {
   }
 }
 
+/** Where to look, and what the log says last: how every failure of the server is reported. */
+function seeLog(logPath: string): string {
+  const tail = lastLogLines(logPath);
+  return `see ${logPath}` + (tail ? ` (it ends with: ${tail})` : '');
+}
+
 export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
   const port = options.port ?? 7233;
   const uiPort = options.uiPort ?? 8233;
@@ -167,7 +173,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     '--log-level',
     'warn',
     // The dev server reads the search attributes from its database on every use unless told otherwise (so a test
-    // sees a new one at once): five reads per workflow. A production server caches them; so does Herald's.
+    // sees a new one at once): three to five reads per workflow. A production server caches them; so does Herald's.
     '--dynamic-config-value',
     'system.forceSearchAttributesCacheRefreshOnRead=false',
     ...(options.uiCodecEndpoint ? ['--ui-codec-endpoint', options.uiCodecEndpoint] : []),
@@ -225,7 +231,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   const waitUntilAnswering = (proc: ChildProcess) =>
     waitFor(
       async () => {
-        if (proc !== child || exited) throw new Error(`temporal server exited; see ${logPath}`);
+        if (proc !== child || exited) throw new Error(`temporal server exited; ${seeLog(logPath)}`);
         return answers();
       },
       supervision.readyTimeoutMs,
@@ -240,8 +246,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     if (quickDeaths > supervision.maxQuickDeaths) {
       const detail =
         `the embedded Temporal dev server keeps dying (${quickDeaths} times in a row, each within ` +
-        `${Math.round(supervision.quickDeathMs / 1000)} s of starting; last: ${how}); giving up. See ${logPath}` +
-        (lastLogLines(logPath) ? ` (it ends with: ${lastLogLines(logPath)})` : '');
+        `${Math.round(supervision.quickDeathMs / 1000)} s of starting; last: ${how}); giving up; ${seeLog(logPath)}`;
       logger?.fatal({ code, signal, restarts: status.restarts, log: logPath }, detail);
       setStatus({ state: 'failed', restarts: status.restarts, detail });
       options.onFatal?.(new Error(detail));
