@@ -118,6 +118,23 @@ it('caches its search attributes as a production server does: running workflows 
   }
 });
 
+it('keeps each task queue in one partition, where every waiting worker can take a task at once', async () => {
+  server = await startDevServer({ dataDir, port: await unusedPort(), uiPort: await unusedPort() });
+  const connection = await Connection.connect({ address: server.address });
+  try {
+    const { workflowTaskQueuePartitions, activityTaskQueuePartitions } =
+      await connection.workflowService.listTaskQueuePartitions({
+        namespace: 'default',
+        taskQueue: { name: 'herald' },
+      });
+    // The dev server's default is four of each.
+    expect(workflowTaskQueuePartitions).toHaveLength(1);
+    expect(activityTaskQueuePartitions).toHaveLength(1);
+  } finally {
+    await connection.close();
+  }
+});
+
 it('gives up with a clear error when the server dies again right after each restart', async () => {
   const port = await unusedPort();
   let fatal: Error | undefined;
