@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { parsePersistenceCounts } from '../bench/server-metrics';
+import { readPersistenceCounts } from '../bench/server-metrics';
 import { unusedPort } from '../test/fakes/http-fake-server';
 import { until } from '../test/support/until';
 import { startDevServer, type DevServer, type DevServerStatus } from './temporal-dev-server';
@@ -73,8 +73,7 @@ it('after kill -9 of the dev server, starts it again on the same data and addres
 it('caches its search attributes as a production server does: running workflows reads no cluster metadata', async () => {
   const metricsPort = await unusedPort();
   server = await startDevServer({ dataDir, port: await unusedPort(), uiPort: await unusedPort(), metricsPort });
-  const counts = async () =>
-    parsePersistenceCounts(await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text());
+  const counts = () => readPersistenceCounts(`http://127.0.0.1:${metricsPort}/metrics`);
   const connection = await Connection.connect({ address: server.address });
   try {
     const client = new Client({ connection });

@@ -100,6 +100,22 @@ async function stopOrphan(pidFile: string, logger?: Logger): Promise<void> {
   fs.rmSync(pidFile, { force: true });
 }
 
+/**
+ * Where the embedded server departs from `temporal server start-dev`'s defaults, which are made for development, to
+ * run as a production server does (docs/performance.md, eighth and ninth rounds). Passed as `--dynamic-config-value`.
+ */
+const DYNAMIC_CONFIG: Record<string, string | number | boolean> = {
+  // The dev server reads the search attributes from its database on every use unless told otherwise (so a test sees
+  // a new one at once): three to five reads per workflow. A production server caches them; so does Herald's.
+  'system.forceSearchAttributesCacheRefreshOnRead': false,
+  // Every task queue in one partition. Partitions spread a busy queue over several matching hosts; this server is one
+  // process, so four (the default) only split the waiting pollers four ways. A task that lands on a partition where
+  // no poller waits is written to the database and read back instead of being handed over at once: ≈2.6 such writes
+  // per notification with four, ≈1.8 with one; a campaign runs ≈13 % faster.
+  'matching.numTaskqueueReadPartitions': 1,
+  'matching.numTaskqueueWritePartitions': 1,
+};
+
 /** Fails with a message naming the variable when something already listens on the port (the server would only log it). */
 async function assertPortFree(port: number, variable: string): Promise<void> {
   await new Promise<void>((resolve, reject) => {
@@ -172,18 +188,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     namespace,
     '--log-level',
     'warn',
-    // The dev server reads the search attributes from its database on every use unless told otherwise (so a test
-    // sees a new one at once): three to five reads per workflow. A production server caches them; so does Herald's.
-    '--dynamic-config-value',
-    'system.forceSearchAttributesCacheRefreshOnRead=false',
-    // Every task queue in one partition. Partitions spread a busy queue over several matching hosts; this server is
-    // one process, so four (the default) only split the waiting pollers four ways. A task that lands on a partition
-    // where no poller waits is written to the database and read back instead of being handed over at once:
-    // ≈2.6 such writes per notification with four, ≈1.8 with one; a campaign runs ≈13 % faster (docs/performance.md).
-    '--dynamic-config-value',
-    'matching.numTaskqueueReadPartitions=1',
-    '--dynamic-config-value',
-    'matching.numTaskqueueWritePartitions=1',
+    ...Object.entries(DYNAMIC_CONFIG).flatMap(([key, value]) => ['--dynamic-config-value', `${key}=${value}`]),
     ...(options.uiCodecEndpoint ? ['--ui-codec-endpoint', options.uiCodecEndpoint] : []),
     ...(options.metricsPort !== undefined ? ['--metrics-port', String(options.metricsPort)] : []),
   ];
